@@ -1,0 +1,171 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "api/value.hpp"
+
+namespace weir {
+
+/// Receives the rows an operator emits. The task behind it routes them to
+/// the next operator of the chain or to the output partitioners.
+class collector {
+public:
+  virtual ~collector() = default;
+
+  /// Emits one row downstream.
+  virtual void emit(row r) = 0;
+};
+
+/// Tag of the end-of-input handler: `[](weir::end_of_input_t, collector&)`.
+struct end_of_input_t {};
+constexpr end_of_input_t end_of_input{};
+
+/// Tag of a source's poll handler:
+/// `[](weir::poll_t, collector&, size_t budget) -> weir::poll_result`.
+struct poll_t {};
+constexpr poll_t poll{};
+
+/// What a source's poll handler reports after emitting at most `budget` rows.
+struct poll_result {
+  enum kind_t {
+    /// More rows are ready: poll again as soon as outputs have room.
+    more,
+    /// Nothing now: poll again after `wait` (rate limits, empty inputs).
+    wait,
+    /// The source is exhausted; end of input follows downstream.
+    finished,
+  };
+  kind_t kind = more;
+  std::chrono::nanoseconds delay{0};
+
+  static poll_result ready() {
+    return {more, std::chrono::nanoseconds{0}};
+  }
+  static poll_result wait_for(std::chrono::nanoseconds d) {
+    return {wait, d};
+  }
+  static poll_result done() {
+    return {finished, std::chrono::nanoseconds{0}};
+  }
+};
+
+/// Operator parameters as written in the descriptor, all strings.
+using parameters = std::map<std::string, std::string>;
+
+/// What an operator factory learns about the subtask it runs in. Owned by
+/// the task; valid for the operator's whole life.
+struct operator_context {
+  /// The vertex id from the descriptor.
+  std::string vertex;
+  /// Index of this parallel instance, in [0, parallelism).
+  int subtask = 0;
+  int parallelism = 1;
+  int max_parallelism = 128;
+  /// Parameters after defaults were applied and types checked.
+  parameters params;
+  /// Names of the fields of incoming rows (empty for sources).
+  std::vector<std::string> input_fields;
+  /// Names of the fields this operator emits.
+  std::vector<std::string> output_fields;
+  /// The task's clock; deterministic under the test scheduler.
+  std::function<std::chrono::steady_clock::time_point()> now
+    = [] { return std::chrono::steady_clock::now(); };
+
+  /// Typed parameter access; the registry has already validated the
+  /// values against the operator's declared parameter types, so these do
+  /// not fail for declared parameters.
+  const std::string& get_string(const std::string& name) const;
+  int64_t get_int(const std::string& name) const;
+  double get_double(const std::string& name) const;
+  bool get_bool(const std::string& name) const;
+  bool has(const std::string& name) const;
+
+  /// Position of `field` among input_fields, or -1.
+  int input_index(const std::string& field) const;
+};
+
+/// An operator instance, built like a CAF `behavior` from lambdas whose
+/// signatures say which event they handle:
+///
+///   weir::operator_behavior{
+///     [=](const weir::row& r, weir::collector& out) { ... },   // a record
+///     [=](weir::end_of_input_t, weir::collector& out) { ... }, // input ended
+///     [=](weir::poll_t, weir::collector& out, size_t budget)   // sources
+///       -> weir::poll_result { ... },
+///   };
+///
+/// Handlers may capture state (shared_ptr, or a mutable lambda); the task
+/// calls them from one thread at a time. A handler that throws fails its
+/// task, and the exception's message becomes the failure cause.
+class operator_behavior {
+public:
+  using record_handler = std::function<void(const row&, collector&)>;
+  using end_handler = std::function<void(collector&)>;
+  using poll_handler = std::function<poll_result(collector&, size_t)>;
+
+  operator_behavior() = default;
+
+  template <class... Fs>
+  explicit operator_behavior(Fs... fs) {
+    (assign(std::move(fs)), ...);
+  }
+
+  bool is_source() const {
+    return static_cast<bool>(poll_);
+  }
+
+  /// Handles one record; records without a handler are dropped.
+  void on_record(const row& r, collector& out) const {
+    if (record_)
+      record_(r, out);
+  }
+
+  /// Signals end of input; a default end handler does nothing.
+  void on_end_of_input(collector& out) const {
+    if (end_)
+      end_(out);
+  }
+
+  /// Asks a source for at most `budget` rows.
+  poll_result on_poll(collector& out, size_t budget) const {
+    return poll_(out, budget);
+  }
+
+private:
+  template <class F>
+  void assign(F f) {
+    if constexpr (std::is_invocable_r_v<poll_result, F&, poll_t, collector&,
+                                        size_t>) {
+      poll_ = [f = std::move(f)](collector& out, size_t budget) mutable {
+        return f(poll, out, budget);
+      };
+    } else if constexpr (std::is_invocable_v<F&, end_of_input_t,
+                                             collector&>) {
+      end_ = [f = std::move(f)](collector& out) mutable {
+        f(end_of_input, out);
+      };
+    } else if constexpr (std::is_invocable_v<F&, const row&, collector&>) {
+      record_ = [f = std::move(f)](const row& r, collector& out) mutable {
+        f(r, out);
+      };
+    } else {
+      static_assert(sizeof(F) == 0,
+                    "an operator handler must take (const row&, collector&), "
+                    "(end_of_input_t, collector&) or "
+                    "(poll_t, collector&, size_t) -> poll_result");
+    }
+  }
+
+  record_handler record_;
+  end_handler end_;
+  poll_handler poll_;
+};
+
+} // namespace weir

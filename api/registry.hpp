@@ -1,0 +1,110 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "api/error.hpp"
+#include "api/operator.hpp"
+
+namespace weir {
+
+/// Where an operator sits in a job graph.
+enum class operator_kind {
+  /// No inputs; emits rows from its poll handler.
+  source,
+  /// Inputs and outputs.
+  transform,
+  /// Inputs only; rows it emits go nowhere.
+  sink,
+};
+
+const char* to_string(operator_kind x);
+
+/// The declared type of a parameter; values are checked against it before
+/// an operator is built.
+enum class param_type {
+  string,
+  int64,
+  float64,
+  boolean,
+  /// The name of one field of the operator's input rows.
+  field,
+  /// A comma-separated list of input field names.
+  field_list,
+  /// A comma-separated list of new names (e.g. CSV columns of a source).
+  name_list,
+};
+
+const char* to_string(param_type x);
+
+/// One parameter an operator accepts.
+struct param_spec {
+  std::string name;
+  param_type type = param_type::string;
+  bool required = false;
+  /// Applied when the parameter is absent and not required; empty means the
+  /// parameter stays absent.
+  std::string default_value;
+  std::string help;
+};
+
+/// Computes an operator's output field names from its resolved parameters
+/// and its input field names (empty for sources). Returns an error naming
+/// the offending parameter or field.
+using output_fields_fn = std::function<caf::expected<std::vector<std::string>>(
+  const parameters& params, const std::vector<std::string>& input_fields)>;
+
+/// Builds one operator instance for one subtask.
+using operator_factory
+  = std::function<operator_behavior(const operator_context& ctx)>;
+
+/// Everything the planner and the tasks need to know about an operator.
+struct operator_descriptor {
+  std::string name;
+  operator_kind kind = operator_kind::transform;
+  std::string help;
+  std::vector<param_spec> params;
+  /// For keyed operators: the parameter (of type field_list) holding the
+  /// key fields. With parallelism above 1, the operator's input edge must be
+  /// hash-partitioned on exactly these fields. Empty for unkeyed operators.
+  std::string key_param;
+  output_fields_fn output_fields;
+  operator_factory factory;
+};
+
+/// Maps operator names to descriptors. Built once at start-up (built-ins
+/// plus user operators), then read-only and shared by planner and tasks.
+class operator_registry {
+public:
+  /// Adds an operator; an error if the name is taken or the descriptor lacks
+  /// a factory or output_fields function.
+  caf::error add(operator_descriptor d);
+
+  /// Returns the operator named `name`, or nullptr.
+  const operator_descriptor* find(const std::string& name) const;
+
+  /// All registered names, sorted.
+  std::vector<std::string> names() const;
+
+  /// Checks `given` against the descriptor's parameters for the vertex
+  /// `vertex`: rejects unknown names (suggesting the nearest declared one),
+  /// missing required ones, and values of the wrong type; fills defaults.
+  /// `input_fields` is used to check field and field_list parameters.
+  caf::expected<parameters>
+  resolve_params(const operator_descriptor& op, const std::string& vertex,
+                 const parameters& given,
+                 const std::vector<std::string>& input_fields) const;
+
+private:
+  std::map<std::string, operator_descriptor> ops_;
+};
+
+/// Splits a comma-separated list, trimming blanks; empty items are dropped.
+std::vector<std::string> split_list(const std::string& text);
+
+} // namespace weir
