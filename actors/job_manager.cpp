@@ -1,0 +1,159 @@
+#include "actors/job_manager.hpp"
+
+#include <cstdio>
+#include <map>
+#include <random>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/error.hpp"
+#include "scheduler/job_graph.hpp"
+
+namespace weir {
+
+namespace {
+
+struct job_record {
+  job_master_actor master;
+  job_status status = job_status::initializing;
+  std::string cause;
+  std::vector<caf::typed_response_promise<job_result>> waiters;
+};
+
+struct job_manager_state {
+  static inline const char* name = "weir.job_manager";
+
+  std::shared_ptr<const operator_registry> registry;
+  resource_manager_actor rm;
+  job_manager_config cfg;
+  std::mt19937_64 rng;
+  std::map<job_id, job_record> jobs;
+
+  job_id next_id() {
+    char buf[33];
+    std::snprintf(buf, sizeof(buf), "%016llx%016llx",
+                  static_cast<unsigned long long>(rng()),
+                  static_cast<unsigned long long>(rng()));
+    return job_id{buf};
+  }
+};
+
+using jmgr_pointer = job_manager_actor::stateful_pointer<job_manager_state>;
+
+job_manager_actor::behavior_type
+job_manager_impl(jmgr_pointer self,
+                 std::shared_ptr<const operator_registry> registry,
+                 resource_manager_actor rm, job_manager_config cfg) {
+  auto& st = self->state;
+  st.registry = std::move(registry);
+  st.rm = std::move(rm);
+  st.cfg = cfg;
+  st.rng.seed(cfg.seed != 0 ? cfg.seed : std::random_device{}());
+  self->set_down_handler([self](caf::down_msg& dm) {
+    for (auto& kvp : self->state.jobs) {
+      auto& rec = kvp.second;
+      if (!rec.master || rec.master.address() != dm.source)
+        continue;
+      rec.master = nullptr;
+      if (is_terminal(rec.status))
+        return;
+      // The master died without reporting a terminal status.
+      rec.status = job_status::failed;
+      rec.cause = "the job master exited unexpectedly: "
+                  + (dm.reason ? error_text(dm.reason)
+                               : std::string{"normal exit"});
+      for (auto& w : rec.waiters)
+        w.deliver(job_result{kvp.first, rec.status, rec.cause});
+      rec.waiters.clear();
+      return;
+    }
+  });
+  return {
+    [=](submit_atom, std::string spec,
+        submit_options options) -> caf::result<job_id> {
+      auto& s = self->state;
+      proto::JobSpec parsed;
+      if (!parsed.ParseFromString(spec))
+        return make_error(actors_errc::invalid_job,
+                          "the submitted job descriptor does not parse");
+      graph_options opts;
+      opts.default_parallelism = options.default_parallelism;
+      auto graph = build_job_graph(parsed, *s.registry, opts);
+      if (!graph)
+        return std::move(graph.error());
+      auto id = s.next_id();
+      job_record rec;
+      rec.master = spawn_job_master(self->system(), id, std::move(spec),
+                                    options, s.registry, s.rm,
+                                    job_listener_actor{self}, s.cfg.master);
+      self->monitor(rec.master);
+      s.jobs.emplace(id, std::move(rec));
+      return id;
+    },
+    [=](wait_atom, const job_id& id) -> caf::result<job_result> {
+      auto& s = self->state;
+      auto i = s.jobs.find(id);
+      if (i == s.jobs.end())
+        return make_error(actors_errc::unknown_job, "no job " + id.value);
+      if (is_terminal(i->second.status))
+        return job_result{id, i->second.status, i->second.cause};
+      auto promise = self->make_response_promise<job_result>();
+      i->second.waiters.push_back(promise);
+      return promise;
+    },
+    [=](cancel_atom, const job_id& id) {
+      auto& s = self->state;
+      auto i = s.jobs.find(id);
+      if (i != s.jobs.end() && !is_terminal(i->second.status))
+        self->send(i->second.master, cancel_atom::value);
+    },
+    [=](info_atom, const job_id& id) -> caf::result<job_info> {
+      auto& s = self->state;
+      auto i = s.jobs.find(id);
+      if (i == s.jobs.end())
+        return make_error(actors_errc::unknown_job, "no job " + id.value);
+      if (!is_terminal(i->second.status))
+        return self->delegate(i->second.master, info_atom::value);
+      job_info info;
+      info.id = id;
+      info.status = i->second.status;
+      info.cause = i->second.cause;
+      return info;
+    },
+    [=](list_atom) {
+      std::vector<job_result> out;
+      for (const auto& kvp : self->state.jobs)
+        out.push_back(
+          job_result{kvp.first, kvp.second.status, kvp.second.cause});
+      return out;
+    },
+    [=](job_state_atom, const job_id& id, job_status status,
+        const std::string& cause) {
+      auto& s = self->state;
+      auto i = s.jobs.find(id);
+      if (i == s.jobs.end())
+        return;
+      auto& rec = i->second;
+      rec.status = status;
+      if (!is_terminal(status))
+        return;
+      rec.cause = cause;
+      for (auto& w : rec.waiters)
+        w.deliver(job_result{id, status, cause});
+      rec.waiters.clear();
+    },
+  };
+}
+
+} // namespace
+
+job_manager_actor
+spawn_job_manager(caf::actor_system& sys,
+                  std::shared_ptr<const operator_registry> registry,
+                  resource_manager_actor rm, job_manager_config cfg) {
+  return sys.spawn(job_manager_impl, std::move(registry), std::move(rm), cfg);
+}
+
+} // namespace weir

@@ -1,0 +1,376 @@
+#include "actors/job_master.hpp"
+
+#include <chrono>
+
+#include <caf/actor_ostream.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/error.hpp"
+#include "scheduler/job_graph.hpp"
+#include "scheduler/placement.hpp"
+#include "scheduler/plan.hpp"
+
+namespace weir {
+
+namespace {
+
+epoch_millis wall_now() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+struct execution_slot {
+  execution_state_machine machine{execution_state::created, wall_now()};
+  task_actor handle;
+  std::string task_manager;
+};
+
+struct job_master_state {
+  static inline const char* name = "weir.job_master";
+
+  job_id id;
+  std::string spec;
+  submit_options options;
+  std::shared_ptr<const operator_registry> registry;
+  resource_manager_actor rm;
+  job_listener_actor listener;
+  job_master_config cfg;
+  std::shared_ptr<const plan> p;
+  std::string name_;
+  job_state_machine machine{job_status::initializing, wall_now()};
+  std::vector<execution_slot> executions;
+  std::string cause;
+  size_t deployed = 0;
+  size_t connected = 0;
+  bool slots_held = false;
+};
+
+using jm_pointer = job_master_actor::stateful_pointer<job_master_state>;
+
+void move_job(jm_pointer self, job_status to) {
+  auto& st = self->state;
+  if (auto err = st.machine.move_to(to, wall_now())) {
+    // A transition the table forbids means a bug here, not bad input.
+    caf::aout(self) << "job " << st.id.value << ": " << error_text(err)
+                    << std::endl;
+    return;
+  }
+  self->send(st.listener, job_state_atom::value, st.id, to,
+             is_terminal(to) ? st.cause : std::string{});
+}
+
+void move_exec(jm_pointer self, size_t i, execution_state to) {
+  auto& ex = self->state.executions[i];
+  if (ex.machine.current() == to)
+    return;
+  ex.machine.move_to(to, wall_now());
+}
+
+bool all_executions_terminal(jm_pointer self) {
+  for (const auto& ex : self->state.executions)
+    if (!is_terminal(ex.machine.current()))
+      return false;
+  return true;
+}
+
+void release_and_quit(jm_pointer self) {
+  auto& st = self->state;
+  if (st.slots_held) {
+    st.slots_held = false;
+    self->send(st.rm, release_atom::value, st.id);
+  }
+  self->quit();
+}
+
+/// Completes FAILING/CANCELLING once every subtask is terminal.
+void settle(jm_pointer self) {
+  auto& st = self->state;
+  auto cur = st.machine.current();
+  if (cur != job_status::failing && cur != job_status::cancelling)
+    return;
+  if (!all_executions_terminal(self))
+    return;
+  move_job(self, cur == job_status::failing ? job_status::failed
+                                            : job_status::canceled);
+  release_and_quit(self);
+}
+
+/// Stops every subtask that is not terminal yet.
+void cancel_executions(jm_pointer self) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.executions.size(); ++i) {
+    auto& ex = st.executions[i];
+    switch (ex.machine.current()) {
+      case execution_state::created:
+      case execution_state::scheduled:
+        move_exec(self, i, execution_state::canceled);
+        break;
+      case execution_state::deploying:
+      case execution_state::initializing:
+      case execution_state::running:
+        move_exec(self, i, execution_state::canceling);
+        // A subtask still being deployed gets its cancel when the
+        // deployment reply brings its handle.
+        if (ex.handle)
+          self->send(ex.handle, cancel_atom::value);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+void fail_job(jm_pointer self, const std::string& cause) {
+  auto& st = self->state;
+  auto cur = st.machine.current();
+  if (cur == job_status::failing || cur == job_status::cancelling
+      || is_terminal(cur))
+    return;
+  st.cause = cause;
+  if (cur == job_status::initializing) {
+    move_job(self, job_status::failed);
+    release_and_quit(self);
+    return;
+  }
+  move_job(self, job_status::failing);
+  cancel_executions(self);
+  settle(self);
+}
+
+void cancel_job(jm_pointer self) {
+  auto& st = self->state;
+  auto cur = st.machine.current();
+  if (cur == job_status::cancelling || is_terminal(cur))
+    return;
+  move_job(self, job_status::cancelling);
+  cancel_executions(self);
+  settle(self);
+}
+
+void start_tasks(jm_pointer self) {
+  for (auto& ex : self->state.executions)
+    self->send(ex.handle, start_atom::value);
+}
+
+void connect_tasks(jm_pointer self) {
+  auto& st = self->state;
+  std::vector<caf::strong_actor_ptr> peers;
+  for (auto& ex : st.executions)
+    peers.push_back(caf::actor_cast<caf::strong_actor_ptr>(ex.handle));
+  for (size_t i = 0; i < st.executions.size(); ++i) {
+    self->request(st.executions[i].handle, caf::infinite,
+                  connect_atom::value, peers)
+      .then(
+        [self](ok_atom) {
+          auto& s = self->state;
+          if (s.machine.current() != job_status::running)
+            return;
+          if (++s.connected == s.executions.size())
+            start_tasks(self);
+        },
+        [self, i](caf::error& err) {
+          fail_job(self, "could not connect subtask "
+                           + std::to_string(i) + ": " + error_text(err));
+        });
+  }
+}
+
+void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
+  auto& st = self->state;
+  st.slots_held = true;
+  if (st.machine.current() != job_status::created) {
+    // Cancelled while waiting for slots.
+    release_and_quit(self);
+    return;
+  }
+  move_job(self, job_status::running);
+  std::vector<slot_ref> refs;
+  for (const auto& g : grants)
+    refs.push_back(slot_ref{g.task_manager_index, g.slot});
+  auto assignment = assign_slots(*st.p, refs);
+  for (size_t i = 0; i < st.executions.size(); ++i) {
+    size_t g = 0;
+    while (!(refs[g] == assignment[i]))
+      ++g;
+    const auto& grant = grants[g];
+    auto& ex = st.executions[i];
+    ex.task_manager = grant.task_manager_id;
+    move_exec(self, i, execution_state::scheduled);
+    move_exec(self, i, execution_state::deploying);
+    deploy_request req;
+    req.job = st.id;
+    req.spec = st.spec;
+    req.options = st.options;
+    req.execution = static_cast<uint32_t>(i);
+    req.slot = grant.slot;
+    req.master = job_master_actor{self};
+    self->request(grant.task_manager, caf::infinite, deploy_atom::value,
+                  std::move(req))
+      .then(
+        [self, i](task_actor& t) {
+          auto& s = self->state;
+          auto& ex = s.executions[i];
+          ex.handle = t;
+          self->monitor(t);
+          if (s.machine.current() != job_status::running) {
+            self->send(t, cancel_atom::value);
+            return;
+          }
+          if (++s.deployed == s.executions.size())
+            connect_tasks(self);
+        },
+        [self, i](caf::error& err) {
+          move_exec(self, i, execution_state::failed);
+          fail_job(self, "deployment of subtask " + std::to_string(i)
+                           + " failed: " + error_text(err));
+          settle(self);
+        });
+  }
+}
+
+job_master_actor::behavior_type
+job_master_impl(jm_pointer self, job_id id, std::string spec,
+                submit_options options,
+                std::shared_ptr<const operator_registry> registry,
+                resource_manager_actor rm, job_listener_actor listener,
+                job_master_config cfg) {
+  auto& st = self->state;
+  st.id = std::move(id);
+  st.spec = std::move(spec);
+  st.options = options;
+  st.registry = std::move(registry);
+  st.rm = std::move(rm);
+  st.listener = std::move(listener);
+  st.cfg = cfg;
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& s = self->state;
+    for (size_t i = 0; i < s.executions.size(); ++i) {
+      auto& ex = s.executions[i];
+      if (!ex.handle || ex.handle.address() != dm.source)
+        continue;
+      ex.handle = nullptr;
+      if (is_terminal(ex.machine.current()))
+        break;
+      // Gone without saying goodbye: crashed, killed, or lost its node.
+      auto cause = "subtask " + std::to_string(i) + " on task manager "
+                   + ex.task_manager + " exited unexpectedly: "
+                   + (dm.reason ? error_text(dm.reason)
+                                : std::string{"normal exit"});
+      if (ex.machine.current() == execution_state::canceling) {
+        move_exec(self, i, execution_state::canceled);
+      } else {
+        move_exec(self, i, execution_state::failed);
+        fail_job(self, cause);
+      }
+      settle(self);
+      break;
+    }
+  });
+  // Plan the job: the job manager validated it already, so a failure here
+  // means the registry changed under us.
+  proto::JobSpec parsed;
+  caf::expected<job_graph> graph = caf::error{};
+  if (!parsed.ParseFromString(st.spec)) {
+    graph = make_error(actors_errc::invalid_job, "job descriptor does not parse");
+  } else {
+    graph_options opts;
+    opts.default_parallelism = st.options.default_parallelism;
+    graph = build_job_graph(parsed, *st.registry, opts);
+  }
+  if (!graph) {
+    st.cause = error_text(graph.error());
+    move_job(self, job_status::failed);
+    self->quit();
+    return job_master_actor::behavior_type::make_empty_behavior();
+  }
+  st.name_ = graph->name;
+  st.p = std::make_shared<const plan>(make_plan(std::move(*graph)));
+  st.executions.resize(st.p->executions.size());
+  move_job(self, job_status::created);
+  auto needed = static_cast<uint32_t>(st.p->required_slots());
+  self->request(st.rm, caf::infinite, request_atom::value, st.id, needed,
+                st.cfg.slot_request_timeout)
+    .then(
+      [self](std::vector<slot_grant>& grants) { deploy(self, grants); },
+      [self](caf::error& err) {
+        auto& s = self->state;
+        if (s.machine.current() == job_status::cancelling) {
+          for (size_t i = 0; i < s.executions.size(); ++i)
+            move_exec(self, i, execution_state::canceled);
+          settle(self);
+          return;
+        }
+        fail_job(self, error_text(err));
+      });
+  return {
+    [=](task_state_atom, uint32_t i, execution_state to, std::string cause) {
+      auto& s = self->state;
+      if (i >= s.executions.size())
+        return;
+      auto& ex = s.executions[i];
+      if (is_terminal(ex.machine.current()))
+        return;
+      if (to == execution_state::canceled
+          && ex.machine.current() != execution_state::canceling)
+        move_exec(self, i, execution_state::canceling);
+      move_exec(self, i, to);
+      switch (to) {
+        case execution_state::failed:
+          fail_job(self, cause);
+          break;
+        case execution_state::finished:
+          if (s.machine.current() == job_status::running
+              && all_executions_terminal(self)) {
+            move_job(self, job_status::finished);
+            release_and_quit(self);
+            return;
+          }
+          break;
+        default:
+          break;
+      }
+      settle(self);
+    },
+    [=](cancel_atom) { cancel_job(self); },
+    [=](info_atom) {
+      auto& s = self->state;
+      job_info info;
+      info.id = s.id;
+      info.name = s.name_;
+      info.status = s.machine.current();
+      info.cause = s.cause;
+      for (const auto& t : s.machine.history())
+        info.transitions.emplace_back(t.to, t.at);
+      for (size_t i = 0; i < s.executions.size(); ++i) {
+        const auto& ev = s.p->executions[i];
+        const auto& ex = s.executions[i];
+        subtask_info si;
+        si.task = s.p->tasks[ev.task].name;
+        si.subtask = ev.subtask;
+        si.state = ex.machine.current();
+        si.task_manager = ex.task_manager;
+        for (const auto& t : ex.machine.history())
+          si.transitions.emplace_back(t.to, t.at);
+        info.subtasks.push_back(std::move(si));
+      }
+      return info;
+    },
+  };
+}
+
+} // namespace
+
+job_master_actor spawn_job_master(
+  caf::actor_system& sys, job_id id, std::string spec, submit_options options,
+  std::shared_ptr<const operator_registry> registry,
+  resource_manager_actor rm, job_listener_actor listener,
+  job_master_config cfg) {
+  return sys.spawn(job_master_impl, std::move(id), std::move(spec), options,
+                   std::move(registry), std::move(rm), std::move(listener),
+                   cfg);
+}
+
+} // namespace weir

@@ -1,0 +1,52 @@
+#include "actors/local_runner.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/error.hpp"
+
+namespace weir {
+
+caf::expected<job_result>
+run_local_job(const proto::JobSpec& spec,
+              std::shared_ptr<const operator_registry> registry,
+              const local_run_options& opts) {
+  caf::actor_system_config cfg;
+  register_protocol(cfg);
+  if (opts.threads > 0)
+    cfg.set("scheduler.max-threads", opts.threads);
+  // Quiet CAF's own console output; errors reach the caller as values.
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{cfg};
+  auto cluster = spawn_mini_cluster(sys, opts.cluster, std::move(registry));
+  caf::expected<job_result> outcome = caf::error{};
+  {
+    caf::scoped_actor self{sys};
+    std::string bytes;
+    spec.SerializeToString(&bytes);
+    caf::expected<job_id> id = caf::error{};
+    self->request(cluster.job_manager, caf::infinite, submit_atom::value,
+                  bytes, opts.submit)
+      .receive([&](job_id& x) { id = std::move(x); },
+               [&](caf::error& err) { id = std::move(err); });
+    if (!id) {
+      outcome = id.error();
+    } else {
+      if (opts.on_submitted) {
+        auto jm = cluster.job_manager;
+        auto jid = *id;
+        opts.on_submitted(*id, [jm, jid] {
+          caf::anon_send(jm, cancel_atom::value, jid);
+        });
+      }
+      self->request(cluster.job_manager, caf::infinite, wait_atom::value, *id)
+        .receive([&](job_result& r) { outcome = std::move(r); },
+                 [&](caf::error& err) { outcome = std::move(err); });
+    }
+  }
+  cluster.shutdown();
+  return outcome;
+}
+
+} // namespace weir

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <caf/expected.hpp>
+
+#include "actors/mini_cluster.hpp"
+#include "actors/protocol.hpp"
+#include "api/registry.hpp"
+#include "weir/proto/job_spec.pb.h"
+
+namespace weir {
+
+/// How to run a job on an embedded mini cluster.
+struct local_run_options {
+  mini_cluster_config cluster;
+  submit_options submit;
+  /// Worker threads of the actor system (0: one per core).
+  size_t threads = 0;
+  /// Called once the job is accepted, from the calling thread; `cancel`
+  /// may be called later from any thread (a signal handler thread, say).
+  std::function<void(const job_id&, std::function<void()> cancel)>
+    on_submitted;
+};
+
+/// Runs `spec` on a fresh mini cluster in this process and blocks until the
+/// job is terminal. Returns the job's outcome (FINISHED, FAILED with cause,
+/// CANCELED), or an error if the job was rejected at submission. This is
+/// the library entry point for programs that embed Weir (examples/).
+caf::expected<job_result>
+run_local_job(const proto::JobSpec& spec,
+              std::shared_ptr<const operator_registry> registry,
+              const local_run_options& opts);
+
+} // namespace weir

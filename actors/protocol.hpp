@@ -1,0 +1,323 @@
+#pragma once
+
+// The message vocabulary of Weir: every atom, message struct and typed actor
+// interface, in one place. Register them with register_protocol() once per
+// actor system config.
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/sec.hpp>
+#include <caf/timespan.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "api/codec.hpp"
+#include "api/value.hpp"
+#include "scheduler/lifecycle.hpp"
+
+namespace weir {
+
+// -- atoms --------------------------------------------------------------------
+
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
+using data_atom = caf::atom_constant<caf::atom("data")>;
+using deploy_atom = caf::atom_constant<caf::atom("deploy")>;
+using end_atom = caf::atom_constant<caf::atom("end")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using info_atom = caf::atom_constant<caf::atom("info")>;
+using job_state_atom = caf::atom_constant<caf::atom("jobstate")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
+using ok_atom = caf::atom_constant<caf::atom("ok")>;
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using request_atom = caf::atom_constant<caf::atom("request")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using task_state_atom = caf::atom_constant<caf::atom("taskstate")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using wait_atom = caf::atom_constant<caf::atom("wait")>;
+
+// -- strong ids ---------------------------------------------------------------
+
+/// Identifies a submitted job: 32 hex digits, as Flink's JobID.
+struct job_id {
+  std::string value;
+
+  friend bool operator==(const job_id& a, const job_id& b) {
+    return a.value == b.value;
+  }
+  friend bool operator!=(const job_id& a, const job_id& b) {
+    return a.value != b.value;
+  }
+  friend bool operator<(const job_id& a, const job_id& b) {
+    return a.value < b.value;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_id& x) {
+  return f(caf::meta::type_name("weir::job_id"), x.value);
+}
+
+inline std::string to_string(const job_id& x) {
+  return x.value;
+}
+
+// -- data plane ---------------------------------------------------------------
+
+/// A batch of rows on one channel. Inside a process it travels as objects
+/// (CAF messages are copy-on-write, so nothing is copied); across nodes it
+/// is encoded with the compact row codec.
+struct batch {
+  std::vector<row> rows;
+};
+
+template <class Inspector>
+typename std::enable_if<Inspector::reads_state,
+                        typename Inspector::result_type>::type
+inspect(Inspector& f, batch& x) {
+  auto bytes = encode_rows(x.rows);
+  return f(caf::meta::type_name("weir::batch"), bytes);
+}
+
+template <class Inspector>
+typename std::enable_if<Inspector::writes_state,
+                        typename Inspector::result_type>::type
+inspect(Inspector& f, batch& x) {
+  std::string bytes;
+  if (auto err = f(caf::meta::type_name("weir::batch"), bytes))
+    return err;
+  auto rows = decode_rows(bytes);
+  if (!rows)
+    return caf::make_error(caf::sec::invalid_argument, "malformed batch");
+  x.rows = std::move(*rows);
+  return caf::none;
+}
+
+/// Flow-control and batching settings of a job's tasks.
+struct data_plane_config {
+  /// Batches a consumer grants each input channel (the in-flight bound).
+  int32_t credits = 4;
+  uint32_t batch_rows = 1024;
+  uint32_t batch_bytes = 32 * 1024;
+  int32_t flush_interval_ms = 10;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, data_plane_config& x) {
+  return f(caf::meta::type_name("weir::data_plane_config"), x.credits,
+           x.batch_rows, x.batch_bytes, x.flush_interval_ms);
+}
+
+/// Per-task counters, returned by a task on request (metrics_atom).
+struct task_metrics {
+  uint32_t execution = 0;
+  uint64_t rows_in = 0;
+  uint64_t rows_out = 0;
+  uint64_t batches_in = 0;
+  uint64_t batches_out = 0;
+  /// Largest number of received, unprocessed batches on any input channel.
+  int32_t max_outstanding = 0;
+  /// Batches held back for lack of credit right now, over all channels.
+  uint64_t queued_batches = 0;
+  /// Times the task had to stop reading input for lack of credit.
+  uint64_t backpressure_stalls = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_metrics& x) {
+  return f(caf::meta::type_name("weir::task_metrics"), x.execution,
+           x.rows_in, x.rows_out, x.batches_in, x.batches_out,
+           x.max_outstanding, x.queued_batches, x.backpressure_stalls);
+}
+
+// -- job results and views ------------------------------------------------------
+
+/// The outcome of a job, sent to whoever waits for it.
+struct job_result {
+  job_id id;
+  job_status status = job_status::initializing;
+  /// The root cause for FAILED, empty otherwise.
+  std::string cause;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_result& x) {
+  return f(caf::meta::type_name("weir::job_result"), x.id, x.status,
+           x.cause);
+}
+
+/// One subtask as the job master sees it.
+struct subtask_info {
+  std::string task;
+  int32_t subtask = 0;
+  execution_state state = execution_state::created;
+  std::string task_manager;
+  /// (state, epoch millis) per transition, oldest first.
+  std::vector<std::pair<execution_state, int64_t>> transitions;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subtask_info& x) {
+  return f(caf::meta::type_name("weir::subtask_info"), x.task, x.subtask,
+           x.state, x.task_manager, x.transitions);
+}
+
+/// A job's details (`weir info`, REST later).
+struct job_info {
+  job_id id;
+  std::string name;
+  job_status status = job_status::initializing;
+  std::string cause;
+  /// (state, epoch millis) per transition, oldest first.
+  std::vector<std::pair<job_status, int64_t>> transitions;
+  std::vector<subtask_info> subtasks;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_info& x) {
+  return f(caf::meta::type_name("weir::job_info"), x.id, x.name, x.status,
+           x.cause, x.transitions, x.subtasks);
+}
+
+/// Options of a submission that are not part of the JobSpec.
+struct submit_options {
+  /// Overrides the job's default parallelism when > 0.
+  int32_t default_parallelism = 0;
+  data_plane_config data_plane;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, submit_options& x) {
+  return f(caf::meta::type_name("weir::submit_options"),
+           x.default_parallelism, x.data_plane);
+}
+
+// -- typed actor interfaces ------------------------------------------------------
+
+/// Receives job status changes; the job manager implements it.
+using job_listener_actor = caf::typed_actor<
+  caf::reacts_to<job_state_atom, job_id, job_status, std::string>>;
+
+/// One job's master: scheduling, lifecycle, failure handling.
+using job_master_actor = caf::typed_actor<
+  // A subtask reports a new execution state (and a cause for FAILED).
+  caf::reacts_to<task_state_atom, uint32_t, execution_state, std::string>,
+  // Cancel the job.
+  caf::reacts_to<cancel_atom>,
+  // Details of the job.
+  caf::replies_to<info_atom>::with<job_info>>;
+
+/// Everything a task manager needs to instantiate one subtask.
+struct deploy_request {
+  job_id job;
+  /// The JobSpec, binary protobuf; the task manager plans it once per job.
+  std::string spec;
+  submit_options options;
+  /// Index into the plan's execution vertices.
+  uint32_t execution = 0;
+  uint32_t slot = 0;
+  job_master_actor master;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
+  return f(caf::meta::type_name("weir::deploy_request"), x.job, x.spec,
+           x.options, x.execution, x.slot, x.master);
+}
+
+/// One parallel subtask: a chain of operators with input and output
+/// channels.
+using task_actor = caf::typed_actor<
+  // Peers of every execution vertex of the job (index = execution index);
+  // the task picks its producers and consumers from its channels.
+  caf::replies_to<connect_atom, std::vector<caf::strong_actor_ptr>>::with<
+    ok_atom>,
+  // Begin: grant initial credits, sources start polling.
+  caf::reacts_to<start_atom>,
+  // Stop at once; the task reports CANCELED and exits.
+  caf::reacts_to<cancel_atom>,
+  // A batch on input channel `id`.
+  caf::reacts_to<data_atom, uint64_t, batch>,
+  // End of partition on input channel `id`.
+  caf::reacts_to<end_atom, uint64_t>,
+  // The consumer of output channel `id` grants `n` more batches.
+  caf::reacts_to<credit_atom, uint64_t, int32_t>,
+  // Self-sent: poll the source again.
+  caf::reacts_to<poll_atom>,
+  // Self-sent: flush partially filled output buffers.
+  caf::reacts_to<flush_atom>,
+  caf::replies_to<metrics_atom>::with<task_metrics>>;
+
+/// Runs subtasks in its slots.
+using task_manager_actor = caf::typed_actor<
+  caf::replies_to<deploy_atom, deploy_request>::with<task_actor>>;
+
+/// A slot granted to a job.
+struct slot_grant {
+  std::string task_manager_id;
+  uint32_t task_manager_index = 0;
+  uint32_t slot = 0;
+  task_manager_actor task_manager;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, slot_grant& x) {
+  return f(caf::meta::type_name("weir::slot_grant"), x.task_manager_id,
+           x.task_manager_index, x.slot, x.task_manager);
+}
+
+/// Slots of the cluster, for overviews.
+struct cluster_info {
+  uint32_t task_managers = 0;
+  uint32_t slots_total = 0;
+  uint32_t slots_free = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_info& x) {
+  return f(caf::meta::type_name("weir::cluster_info"), x.task_managers,
+           x.slots_total, x.slots_free);
+}
+
+/// Tracks task managers and their slots; grants slots to job masters.
+using resource_manager_actor = caf::typed_actor<
+  // A task manager offers `n` slots.
+  caf::replies_to<register_atom, std::string, uint32_t,
+                  task_manager_actor>::with<ok_atom>,
+  // A job master asks for `n` slots, waiting at most `timeout`.
+  caf::replies_to<request_atom, job_id, uint32_t, caf::timespan>::with<
+    std::vector<slot_grant>>,
+  // A job gives back all its slots.
+  caf::reacts_to<release_atom, job_id>,
+  // Self-sent: pending request `id` timed out.
+  caf::reacts_to<timeout_atom, uint64_t>,
+  caf::replies_to<info_atom>::with<cluster_info>>;
+
+/// Accepts jobs and owns their masters.
+using job_manager_actor = caf::typed_actor<
+  // Submit a JobSpec (binary protobuf); replies with the new job's id, or
+  // an error naming what is wrong with the job.
+  caf::replies_to<submit_atom, std::string, submit_options>::with<job_id>,
+  // Replies once the job reached a terminal status.
+  caf::replies_to<wait_atom, job_id>::with<job_result>,
+  caf::reacts_to<cancel_atom, job_id>,
+  caf::replies_to<info_atom, job_id>::with<job_info>,
+  caf::replies_to<list_atom>::with<std::vector<job_result>>,
+  caf::reacts_to<job_state_atom, job_id, job_status, std::string>>;
+
+/// Registers every message type above with `cfg`.
+void register_protocol(caf::actor_system_config& cfg);
+
+} // namespace weir

@@ -1,0 +1,97 @@
+#include "runtime/operator_chain.hpp"
+
+#include <exception>
+
+#include "runtime/error.hpp"
+
+namespace weir {
+
+/// Forwards rows from operator i to operator i + 1, or to the output gate.
+class operator_chain::link : public collector {
+public:
+  link(operator_chain* chain, size_t next, output_gate* out)
+    : chain_(chain), next_(next), out_(out) {
+    // nop
+  }
+
+  void emit(row r) override {
+    if (next_ < chain_->ops_.size()) {
+      // Remember who called us: the next operator may throw.
+      auto* caller = chain_->current_;
+      chain_->current_ = &chain_->contexts_[next_].vertex;
+      chain_->ops_[next_].on_record(r, *chain_->links_[next_]);
+      chain_->current_ = caller;
+    } else {
+      out_->add(std::move(r));
+    }
+  }
+
+private:
+  operator_chain* chain_;
+  size_t next_;
+  output_gate* out_;
+};
+
+caf::expected<std::unique_ptr<operator_chain>>
+operator_chain::make(const plan& p, size_t exec, output_gate& out,
+                     std::function<std::chrono::steady_clock::time_point()>
+                       now) {
+  const auto& ev = p.executions[exec];
+  const auto& task = p.tasks[ev.task];
+  std::unique_ptr<operator_chain> chain{new operator_chain};
+  chain->contexts_.reserve(task.chain.size());
+  for (auto vi : task.chain) {
+    const auto& v = p.graph.vertices[vi];
+    operator_context ctx;
+    ctx.vertex = v.id;
+    ctx.subtask = ev.subtask;
+    ctx.parallelism = v.parallelism;
+    ctx.max_parallelism = v.max_parallelism;
+    ctx.params = v.params;
+    ctx.input_fields = v.input_fields;
+    ctx.output_fields = v.output_fields;
+    ctx.now = now;
+    chain->contexts_.push_back(std::move(ctx));
+  }
+  for (size_t i = 0; i < task.chain.size(); ++i) {
+    const auto& v = p.graph.vertices[task.chain[i]];
+    try {
+      chain->ops_.push_back(v.op->factory(chain->contexts_[i]));
+    } catch (const std::exception& e) {
+      return make_error(runtime_errc::operator_failed,
+                        "vertex '" + v.id + "' (subtask "
+                          + std::to_string(ev.subtask + 1) + "/"
+                          + std::to_string(v.parallelism)
+                          + ") failed to start: " + e.what());
+    }
+  }
+  for (size_t i = 0; i < task.chain.size(); ++i)
+    chain->links_.push_back(
+      std::make_unique<link>(chain.get(), i + 1, &out));
+  chain->current_ = &chain->contexts_.front().vertex;
+  return chain;
+}
+
+bool operator_chain::is_source() const {
+  return !ops_.empty() && ops_.front().is_source();
+}
+
+void operator_chain::on_record(const row& r) {
+  ++rows_in_;
+  current_ = &contexts_.front().vertex;
+  ops_.front().on_record(r, *links_.front());
+}
+
+poll_result operator_chain::on_poll(size_t budget) {
+  current_ = &contexts_.front().vertex;
+  return ops_.front().on_poll(*links_.front(), budget);
+}
+
+void operator_chain::on_end_of_input() {
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    current_ = &contexts_[i].vertex;
+    ops_[i].on_end_of_input(*links_[i]);
+  }
+}
+
+} // namespace weir

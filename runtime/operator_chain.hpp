@@ -1,0 +1,64 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "api/operator.hpp"
+#include "api/registry.hpp"
+#include "runtime/output_gate.hpp"
+#include "scheduler/plan.hpp"
+
+namespace weir {
+
+/// The operators of one subtask, head first, wired so that each one's
+/// collector feeds the next and the last one's feeds the output gate.
+/// Built by a task at deployment; operator exceptions propagate to the
+/// caller (the task), which turns them into a task failure.
+class operator_chain {
+public:
+  /// Instantiates the operators of execution vertex `exec` of `p`.
+  /// `now` becomes every operator's clock. Factory exceptions become an
+  /// error naming the vertex.
+  static caf::expected<std::unique_ptr<operator_chain>>
+  make(const plan& p, size_t exec, output_gate& out,
+       std::function<std::chrono::steady_clock::time_point()> now);
+
+  /// Whether the head operator is a source.
+  bool is_source() const;
+
+  /// Feeds one input row to the head operator.
+  void on_record(const row& r);
+
+  /// Polls the head (source) operator for at most `budget` rows.
+  poll_result on_poll(size_t budget);
+
+  /// Signals end of input down the chain: each operator's end handler runs
+  /// after every row its predecessor emitted on its own end reached it.
+  void on_end_of_input();
+
+  /// The vertex id of the operator currently being called, for messages.
+  const std::string& current_vertex() const {
+    return *current_;
+  }
+
+  /// Rows that entered the head operator.
+  uint64_t rows_in() const {
+    return rows_in_;
+  }
+
+private:
+  class link;
+
+  operator_chain() = default;
+
+  std::vector<operator_context> contexts_;
+  std::vector<operator_behavior> ops_;
+  std::vector<std::unique_ptr<collector>> links_;
+  const std::string* current_ = nullptr;
+  uint64_t rows_in_ = 0;
+};
+
+} // namespace weir

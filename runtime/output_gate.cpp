@@ -1,0 +1,164 @@
+#include "runtime/output_gate.hpp"
+
+#include <cassert>
+
+#include "scheduler/key_groups.hpp"
+
+namespace weir {
+
+output_gate::output_gate(const plan& p, size_t exec, batch_limits limits,
+                         send_fn send, end_fn end)
+  : limits_(limits), send_(std::move(send)), end_(std::move(end)) {
+  const auto& ev = p.executions[exec];
+  const auto& task = p.tasks[ev.task];
+  for (size_t k = 0; k < task.outputs.size(); ++k) {
+    const auto& te = p.edges[task.outputs[k]];
+    const auto& consumer = p.tasks[te.to];
+    edge_router router;
+    router.part = te.part;
+    router.key_indexes = te.key_indexes;
+    router.consumer_parallelism = consumer.parallelism;
+    router.consumer_max_parallelism = consumer.max_parallelism;
+    // Rebalance starts at the producer's own index so that parallel
+    // producers do not all hit consumer 0 first.
+    router.next = static_cast<size_t>(ev.subtask);
+    for (auto ch : ev.output_channels[k]) {
+      output_channel oc;
+      oc.id = ch;
+      oc.buffer.reserve(limits_.max_rows);
+      slot_of_channel_.emplace(ch, channels_.size());
+      router.slots.push_back(channels_.size());
+      channels_.push_back(std::move(oc));
+    }
+    routers_.push_back(std::move(router));
+  }
+}
+
+void output_gate::add(row r) {
+  ++rows_out_;
+  // The last router may take the row by move; earlier ones copy.
+  for (size_t i = 0; i < routers_.size(); ++i) {
+    auto& rt = routers_[i];
+    bool last = i + 1 == routers_.size();
+    switch (rt.part) {
+      case partitioner::forward:
+        if (last)
+          push(rt.slots[0], std::move(r));
+        else
+          push(rt.slots[0], r);
+        break;
+      case partitioner::hash: {
+        auto kg = key_group_of(hash_fields(r, rt.key_indexes),
+                               rt.consumer_max_parallelism);
+        auto target = subtask_of_key_group(rt.consumer_max_parallelism,
+                                           rt.consumer_parallelism, kg);
+        if (last)
+          push(rt.slots[static_cast<size_t>(target)], std::move(r));
+        else
+          push(rt.slots[static_cast<size_t>(target)], r);
+        break;
+      }
+      case partitioner::rebalance: {
+        auto target = rt.next++ % rt.slots.size();
+        if (last)
+          push(rt.slots[target], std::move(r));
+        else
+          push(rt.slots[target], r);
+        break;
+      }
+      case partitioner::broadcast:
+        for (size_t j = 0; j < rt.slots.size(); ++j)
+          push(rt.slots[j], r);
+        break;
+    }
+  }
+}
+
+void output_gate::push(size_t slot, const row& r) {
+  push(slot, row{r});
+}
+
+void output_gate::push(size_t slot, row&& r) {
+  auto& ch = channels_[slot];
+  ch.buffer_bytes += approximate_size(r);
+  ch.buffer.push_back(std::move(r));
+  if (ch.buffer.size() >= limits_.max_rows
+      || ch.buffer_bytes >= limits_.max_bytes) {
+    cut(slot);
+    pump(slot);
+  }
+}
+
+void output_gate::cut(size_t slot) {
+  auto& ch = channels_[slot];
+  if (ch.buffer.empty())
+    return;
+  ch.queued.push_back(std::move(ch.buffer));
+  ch.buffer = std::vector<row>{};
+  ch.buffer.reserve(limits_.max_rows);
+  ch.buffer_bytes = 0;
+}
+
+void output_gate::pump(size_t slot) {
+  auto& ch = channels_[slot];
+  while (ch.credits > 0 && !ch.queued.empty()) {
+    auto b = std::move(ch.queued.front());
+    ch.queued.pop_front();
+    --ch.credits;
+    ++ch.batches_sent;
+    ch.rows_sent += b.size();
+    send_(ch.id, std::move(b));
+  }
+  if (ch.queued.empty() && ch.end_pending && !ch.end_sent) {
+    ch.end_sent = true;
+    end_(ch.id);
+  }
+}
+
+void output_gate::flush() {
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    cut(i);
+    pump(i);
+  }
+}
+
+void output_gate::grant(size_t channel, int32_t n) {
+  auto i = slot_of_channel_.find(channel);
+  if (i == slot_of_channel_.end())
+    return;
+  channels_[i->second].credits += n;
+  pump(i->second);
+}
+
+void output_gate::finish() {
+  finishing_ = true;
+  for (auto& ch : channels_) {
+    ch.end_pending = true;
+  }
+  flush();
+}
+
+bool output_gate::blocked() const {
+  for (const auto& ch : channels_)
+    if (!ch.queued.empty())
+      return true;
+  return false;
+}
+
+bool output_gate::has_partial() const {
+  for (const auto& ch : channels_)
+    if (!ch.buffer.empty())
+      return true;
+  return false;
+}
+
+bool output_gate::drained() const {
+  if (!finishing_)
+    return false;
+  for (const auto& ch : channels_)
+    if (!ch.end_sent)
+      return false;
+  return true;
+}
+
+} // namespace weir

@@ -1,0 +1,115 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <unordered_map>
+#include <vector>
+
+#include "api/value.hpp"
+#include "runtime/batch.hpp"
+#include "scheduler/plan.hpp"
+
+namespace weir {
+
+/// One outgoing channel of a subtask: a buffer being filled, batches waiting
+/// for credit, and the credit the consumer granted.
+struct output_channel {
+  /// Channel id in the plan.
+  size_t id = 0;
+  std::vector<row> buffer;
+  size_t buffer_bytes = 0;
+  /// Batches that are full (or flushed) but not sent for lack of credit.
+  std::deque<std::vector<row>> queued;
+  /// Batches the consumer can still accept.
+  int32_t credits = 0;
+  /// Whether end of partition must follow the queued batches.
+  bool end_pending = false;
+  bool end_sent = false;
+  /// Statistics.
+  uint64_t batches_sent = 0;
+  uint64_t rows_sent = 0;
+};
+
+/// Routes a subtask's output rows to its output channels (partitioning),
+/// cuts them into batches, and releases batches only against credit.
+/// Owned by one task; driven by the task's behaviour; no CAF inside, so the
+/// flow-control logic is testable alone.
+class output_gate {
+public:
+  /// Called for every batch that may go out now.
+  using send_fn = std::function<void(size_t channel, std::vector<row>&&)>;
+  /// Called once per channel when its end of partition may go out.
+  using end_fn = std::function<void(size_t channel)>;
+
+  /// Builds the gate for execution vertex `exec` of `p`.
+  output_gate(const plan& p, size_t exec, batch_limits limits, send_fn send,
+              end_fn end);
+
+  /// Routes one row to its channel(s); sends batches that fill up when
+  /// their channel has credit.
+  void add(row r);
+
+  /// Moves partially filled buffers into the send queues and sends what
+  /// credit allows. Called by the flush timer and at end of input.
+  void flush();
+
+  /// Grants `n` more credits to `channel`, then sends what they allow.
+  void grant(size_t channel, int32_t n);
+
+  /// Flushes, then marks every channel to end after its queued batches.
+  void finish();
+
+  /// True when some channel holds batches it cannot send: the task must stop
+  /// reading input (backpressure) until credit arrives.
+  bool blocked() const;
+
+  /// True when any buffer holds rows not yet cut into a batch.
+  bool has_partial() const;
+
+  /// True after finish() once every batch and end marker went out.
+  bool drained() const;
+
+  /// No output channels at all (a sink).
+  bool empty() const {
+    return channels_.empty();
+  }
+
+  /// Rows routed so far.
+  uint64_t rows_out() const {
+    return rows_out_;
+  }
+
+  const std::vector<output_channel>& channels() const {
+    return channels_;
+  }
+
+private:
+  struct edge_router {
+    partitioner part = partitioner::forward;
+    std::vector<size_t> key_indexes;
+    int consumer_parallelism = 1;
+    int consumer_max_parallelism = 128;
+    /// Indexes into channels_, in consumer subtask order.
+    std::vector<size_t> slots;
+    size_t next = 0;
+  };
+
+  void push(size_t slot, const row& r);
+  void push(size_t slot, row&& r);
+  void cut(size_t slot);
+  void pump(size_t slot);
+
+  batch_limits limits_;
+  send_fn send_;
+  end_fn end_;
+  std::vector<edge_router> routers_;
+  std::vector<output_channel> channels_;
+  /// channel id -> index into channels_.
+  std::unordered_map<size_t, size_t> slot_of_channel_;
+  uint64_t rows_out_ = 0;
+  bool finishing_ = false;
+};
+
+} // namespace weir
