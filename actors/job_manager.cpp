@@ -1,5 +1,6 @@
 #include "actors/job_manager.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -18,7 +19,10 @@ namespace {
 struct job_record {
   job_master_actor master;
   job_status status = job_status::initializing;
+  std::string name;
   std::string cause;
+  /// Every status change the master reported, with its wall-clock time.
+  std::vector<std::pair<job_status, int64_t>> transitions;
   std::vector<caf::typed_response_promise<job_result>> waiters;
 };
 
@@ -85,6 +89,7 @@ job_manager_impl(jmgr_pointer self,
         return std::move(graph.error());
       auto id = s.next_id();
       job_record rec;
+      rec.name = graph->name;
       rec.master = spawn_job_master(self->system(), id, std::move(spec),
                                     options, s.registry, s.rm,
                                     job_listener_actor{self}, s.cfg.master);
@@ -114,13 +119,25 @@ job_manager_impl(jmgr_pointer self,
       auto i = s.jobs.find(id);
       if (i == s.jobs.end())
         return make_error(actors_errc::unknown_job, "no job " + id.value);
-      if (!is_terminal(i->second.status))
+      if (!is_terminal(i->second.status) && i->second.master)
         return self->delegate(i->second.master, info_atom::value);
       job_info info;
       info.id = id;
+      info.name = i->second.name;
       info.status = i->second.status;
       info.cause = i->second.cause;
+      info.transitions = i->second.transitions;
       return info;
+    },
+    [=](tasks_atom, const job_id& id)
+      -> caf::result<std::vector<caf::strong_actor_ptr>> {
+      auto& s = self->state;
+      auto i = s.jobs.find(id);
+      if (i == s.jobs.end())
+        return make_error(actors_errc::unknown_job, "no job " + id.value);
+      if (!i->second.master)
+        return std::vector<caf::strong_actor_ptr>{};
+      return self->delegate(i->second.master, tasks_atom::value);
     },
     [=](list_atom) {
       std::vector<job_result> out;
@@ -137,6 +154,10 @@ job_manager_impl(jmgr_pointer self,
         return;
       auto& rec = i->second;
       rec.status = status;
+      rec.transitions.emplace_back(
+        status, std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count());
       if (!is_terminal(status))
         return;
       rec.cause = cause;

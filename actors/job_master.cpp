@@ -335,6 +335,12 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
       settle(self);
     },
     [=](cancel_atom) { cancel_job(self); },
+    [=](tasks_atom) {
+      std::vector<caf::strong_actor_ptr> out;
+      for (const auto& ex : self->state.executions)
+        out.push_back(caf::actor_cast<caf::strong_actor_ptr>(ex.handle));
+      return out;
+    },
     [=](info_atom) {
       auto& s = self->state;
       job_info info;

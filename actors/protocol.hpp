@@ -45,6 +45,7 @@ using request_atom = caf::atom_constant<caf::atom("request")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using task_state_atom = caf::atom_constant<caf::atom("taskstate")>;
+using tasks_atom = caf::atom_constant<caf::atom("tasks")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using wait_atom = caf::atom_constant<caf::atom("wait")>;
 
@@ -217,7 +218,10 @@ using job_master_actor = caf::typed_actor<
   // Cancel the job.
   caf::reacts_to<cancel_atom>,
   // Details of the job.
-  caf::replies_to<info_atom>::with<job_info>>;
+  caf::replies_to<info_atom>::with<job_info>,
+  // Handles of the deployed subtasks, by execution index (null where not
+  // deployed); for metrics and tests.
+  caf::replies_to<tasks_atom>::with<std::vector<caf::strong_actor_ptr>>>;
 
 /// Everything a task manager needs to instantiate one subtask.
 struct deploy_request {
@@ -314,6 +318,8 @@ using job_manager_actor = caf::typed_actor<
   caf::replies_to<wait_atom, job_id>::with<job_result>,
   caf::reacts_to<cancel_atom, job_id>,
   caf::replies_to<info_atom, job_id>::with<job_info>,
+  caf::replies_to<tasks_atom, job_id>::with<
+    std::vector<caf::strong_actor_ptr>>,
   caf::replies_to<list_atom>::with<std::vector<job_result>>,
   caf::reacts_to<job_state_atom, job_id, job_status, std::string>>;
 

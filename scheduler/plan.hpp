@@ -10,9 +10,10 @@
 namespace weir {
 
 /// A chain of job vertices fused into one task: consecutive vertices joined
-/// by a FORWARD edge with equal parallelism, where the producer has exactly
-/// one output and the consumer exactly one input. Records pass between them
-/// by function call, not by message.
+/// by a FORWARD edge with equal parallelism (and equal max parallelism, so
+/// the task has one key-group layout), where the producer has exactly one
+/// output and the consumer exactly one input. Records pass between them by
+/// function call, not by message.
 struct task_vertex {
   /// Task index in the plan; also its position in topological order.
   int id = 0;

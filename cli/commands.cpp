@@ -1,0 +1,352 @@
+#include "cli/commands.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include <boost/program_options.hpp>
+
+#include "actors/local_runner.hpp"
+#include "cli/signals.hpp"
+#include "operators/builtins.hpp"
+#include "scheduler/job_graph.hpp"
+#include "scheduler/job_loader.hpp"
+#include "scheduler/plan.hpp"
+
+namespace po = boost::program_options;
+
+namespace weir::cli {
+
+namespace {
+
+const char* usage_text =
+  "usage: weir <command> [options]\n"
+  "\n"
+  "commands:\n"
+  "  run        run a job (on an embedded mini cluster with --local, the\n"
+  "             default)\n"
+  "  validate   check a job descriptor and report the first fault\n"
+  "  plan       print the chained execution plan of a job\n"
+  "  operators  list the built-in operators and their parameters\n"
+  "\n"
+  "`weir <command> --help` describes a command's options.\n";
+
+/// Parses `--param k=v` values into a map; an error names the bad one.
+bool parse_params(const std::vector<std::string>& raw, job_params& out,
+                  std::ostream& err) {
+  for (const auto& kv : raw) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      err << "weir: error: --param '" << kv
+          << "' must have the form name=value\n";
+      return false;
+    }
+    auto name = kv.substr(0, eq);
+    if (out.count(name) > 0) {
+      err << "weir: error: --param '" << name << "' is given twice\n";
+      return false;
+    }
+    out.emplace(name, kv.substr(eq + 1));
+  }
+  return true;
+}
+
+std::shared_ptr<operator_registry> make_registry(std::ostream& err) {
+  auto reg = std::make_shared<operator_registry>();
+  if (auto e = register_builtin_operators(*reg)) {
+    err << "weir: error: " << error_text(e) << "\n";
+    return nullptr;
+  }
+  return reg;
+}
+
+/// Options shared by commands that read a job descriptor.
+struct job_args {
+  std::string file;
+  std::vector<std::string> params;
+  int parallelism = 0;
+};
+
+void add_job_options(po::options_description& desc, job_args& args) {
+  desc.add_options()
+    ("param", po::value(&args.params)->composing(),
+     "fill placeholder ${name} with value (name=value; repeatable)")
+    ("parallelism,p", po::value(&args.parallelism),
+     "default parallelism of vertices that set none");
+}
+
+/// Parses a command's options; returns -1 to continue, or an exit code.
+int parse(const std::vector<std::string>& args, const std::string& command,
+          const std::string& synopsis, po::options_description& desc,
+          job_args* job, std::ostream& out, std::ostream& err) {
+  desc.add_options()("help,h", "show this help");
+  po::positional_options_description pos;
+  if (job != nullptr) {
+    desc.add_options()("job", po::value(&job->file), "job descriptor");
+    pos.add("job", 1);
+  }
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args)
+                .options(desc)
+                .positional(pos)
+                .run(),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    err << "weir " << command << ": error: " << e.what() << "\n"
+        << "usage: weir " << command << " " << synopsis << "\n"
+        << "try `weir " << command << " --help`\n";
+    return exit_usage;
+  }
+  if (vm.count("help") > 0) {
+    out << "usage: weir " << command << " " << synopsis << "\n\n" << desc;
+    return exit_ok;
+  }
+  if (job != nullptr && job->file.empty()) {
+    err << "weir " << command << ": error: no job descriptor given\n"
+        << "usage: weir " << command << " " << synopsis << "\n";
+    return exit_usage;
+  }
+  if (job != nullptr && job->parallelism < 0) {
+    err << "weir " << command << ": error: --parallelism must be positive\n";
+    return exit_usage;
+  }
+  return -1;
+}
+
+/// Loads and validates a job; prints the error and returns nullopt on
+/// failure.
+std::optional<std::pair<proto::JobSpec, job_graph>>
+load(const job_args& args, const operator_registry& reg, std::ostream& err) {
+  job_params params;
+  if (!parse_params(args.params, params, err))
+    return std::nullopt;
+  auto spec = load_job_file(args.file, params);
+  if (!spec) {
+    err << "weir: error: " << error_text(spec.error()) << "\n";
+    return std::nullopt;
+  }
+  graph_options opts;
+  opts.default_parallelism = args.parallelism;
+  auto graph = build_job_graph(*spec, reg, opts);
+  if (!graph) {
+    err << "weir: error: " << args.file << ": "
+        << error_text(graph.error()) << "\n";
+    return std::nullopt;
+  }
+  return std::make_pair(std::move(*spec), std::move(*graph));
+}
+
+int cmd_validate(const std::vector<std::string>& args, std::ostream& out,
+                 std::ostream& err) {
+  job_args job;
+  po::options_description desc{"options"};
+  add_job_options(desc, job);
+  if (auto rc = parse(args, "validate", "JOB.pbtxt [--param k=v]...", desc,
+                      &job, out, err);
+      rc >= 0)
+    return rc;
+  auto reg = make_registry(err);
+  if (!reg)
+    return exit_usage;
+  auto loaded = load(job, *reg, err);
+  if (!loaded)
+    return exit_usage;
+  const auto& g = loaded->second;
+  out << job.file << ": job '" << g.name << "' is valid: "
+      << g.vertices.size() << " vertices, " << g.edges.size() << " edges\n";
+  return exit_ok;
+}
+
+int cmd_plan(const std::vector<std::string>& args, std::ostream& out,
+             std::ostream& err) {
+  job_args job;
+  po::options_description desc{"options"};
+  add_job_options(desc, job);
+  if (auto rc = parse(args, "plan", "JOB.pbtxt [--param k=v]... [-p N]",
+                      desc, &job, out, err);
+      rc >= 0)
+    return rc;
+  auto reg = make_registry(err);
+  if (!reg)
+    return exit_usage;
+  auto loaded = load(job, *reg, err);
+  if (!loaded)
+    return exit_usage;
+  out << describe(make_plan(std::move(loaded->second)));
+  return exit_ok;
+}
+
+int cmd_operators(const std::vector<std::string>& args, std::ostream& out,
+                  std::ostream& err) {
+  po::options_description desc{"options"};
+  if (auto rc = parse(args, "operators", "", desc, nullptr, out, err);
+      rc >= 0)
+    return rc;
+  auto reg = make_registry(err);
+  if (!reg)
+    return exit_usage;
+  for (const auto& name : reg->names()) {
+    const auto* op = reg->find(name);
+    out << name << " (" << to_string(op->kind) << ")";
+    if (!op->key_param.empty())
+      out << ", keyed by '" << op->key_param << "'";
+    out << "\n    " << op->help << "\n";
+    for (const auto& p : op->params) {
+      out << "    " << p.name << ": " << to_string(p.type);
+      if (p.required)
+        out << ", required";
+      else if (!p.default_value.empty())
+        out << ", default " << p.default_value;
+      out << " -- " << p.help << "\n";
+    }
+  }
+  return exit_ok;
+}
+
+int cmd_run(const std::vector<std::string>& args, std::ostream& out,
+            std::ostream& err) {
+  job_args job;
+  bool local = false;
+  uint32_t task_managers = 1;
+  uint32_t slots = 0;
+  double slot_timeout = 10.0;
+  int credits = 4;
+  po::options_description desc{"options"};
+  add_job_options(desc, job);
+  desc.add_options()
+    ("local", po::bool_switch(&local),
+     "run on an embedded mini cluster in this process (the default)")
+    ("taskmanagers", po::value(&task_managers),
+     "task managers of the mini cluster (default 1)")
+    ("slots", po::value(&slots),
+     "slots per task manager (default: enough for the job)")
+    ("slot-timeout", po::value(&slot_timeout),
+     "seconds to wait for slots before the job fails (default 10)")
+    ("credits", po::value(&credits),
+     "batches in flight per channel (flow-control credits, default 4)");
+  // Signals must be blocked before any thread starts.
+  signal_watcher signals;
+  if (auto rc = parse(args, "run",
+                      "[--local] JOB.pbtxt [--param k=v]... [-p N] "
+                      "[--taskmanagers N] [--slots M]",
+                      desc, &job, out, err);
+      rc >= 0)
+    return rc;
+  (void) local; // Cluster mode arrives with the cluster processes.
+  if (task_managers == 0) {
+    err << "weir run: error: --taskmanagers must be at least 1\n";
+    return exit_usage;
+  }
+  if (credits < 1) {
+    err << "weir run: error: --credits must be at least 1\n";
+    return exit_usage;
+  }
+  if (slot_timeout <= 0) {
+    err << "weir run: error: --slot-timeout must be positive\n";
+    return exit_usage;
+  }
+  auto reg = make_registry(err);
+  if (!reg)
+    return exit_usage;
+  auto loaded = load(job, *reg, err);
+  if (!loaded)
+    return exit_usage;
+  auto p = make_plan(std::move(loaded->second));
+  local_run_options opts;
+  opts.cluster.task_managers = task_managers;
+  if (slots == 0) {
+    // Enough slots for the job, spread over the task managers.
+    auto needed = static_cast<uint32_t>(p.required_slots());
+    slots = (needed + task_managers - 1) / task_managers;
+  }
+  opts.cluster.slots_per_task_manager = slots;
+  opts.cluster.job_manager.master.slot_request_timeout
+    = std::chrono::duration_cast<caf::timespan>(
+      std::chrono::duration<double>(slot_timeout));
+  opts.submit.default_parallelism = job.parallelism;
+  opts.submit.data_plane.credits = credits;
+  std::mutex mtx;
+  std::function<void()> cancel;
+  int signals_seen = 0;
+  signals.on_signal([&](int) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (++signals_seen > 1) {
+      err << "weir: second interrupt, exiting without waiting" << std::endl;
+      std::_Exit(exit_canceled);
+    }
+    err << "weir: cancelling job (CANCELLING)..." << std::endl;
+    if (cancel)
+      cancel();
+  });
+  auto name = p.graph.name;
+  auto started = std::chrono::steady_clock::now();
+  opts.on_submitted = [&](const job_id& id, std::function<void()> f) {
+    std::lock_guard<std::mutex> guard{mtx};
+    err << "weir: job '" << name << "' (" << id.value << ") submitted: "
+        << p.tasks.size() << " tasks, " << p.executions.size()
+        << " subtasks on " << task_managers << " task manager(s) x "
+        << slots << " slots" << std::endl;
+    cancel = std::move(f);
+    if (signals_seen > 0)
+      cancel();
+  };
+  auto res = run_local_job(loaded->first, reg, opts);
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    cancel = nullptr;
+  }
+  if (!res) {
+    err << "weir: error: job rejected: " << error_text(res.error()) << "\n";
+    return exit_usage;
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - started)
+              .count();
+  err << "weir: job '" << name << "' " << to_string(res->status) << " after "
+      << ms << " ms";
+  if (!res->cause.empty())
+    err << ": " << res->cause;
+  err << std::endl;
+  switch (res->status) {
+    case job_status::finished:
+      return exit_ok;
+    case job_status::canceled:
+      return exit_canceled;
+    default:
+      return exit_job_failed;
+  }
+}
+
+} // namespace
+
+int main(const std::vector<std::string>& args, std::ostream& out,
+         std::ostream& err) {
+  if (args.empty()) {
+    err << usage_text;
+    return exit_usage;
+  }
+  const auto& cmd = args.front();
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (cmd == "run")
+    return cmd_run(rest, out, err);
+  if (cmd == "validate")
+    return cmd_validate(rest, out, err);
+  if (cmd == "plan")
+    return cmd_plan(rest, out, err);
+  if (cmd == "operators")
+    return cmd_operators(rest, out, err);
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    out << usage_text;
+    return exit_ok;
+  }
+  err << "weir: unknown command '" << cmd << "'\n" << usage_text;
+  return exit_usage;
+}
+
+} // namespace weir::cli

@@ -1,0 +1,275 @@
+// End-to-end tests: whole jobs on a mini cluster on the deterministic
+// scheduler, outputs compared with results computed here independently.
+
+#include <doctest/doctest.h>
+
+#include <cctype>
+#include <map>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "actors/test_cluster.hpp"
+#include "api/job_builder.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace weir;
+using namespace weir::test;
+
+namespace {
+
+/// A text of `lines` lines drawn from a small vocabulary with mixed case and
+/// punctuation, reproducible from `seed`.
+std::string make_text(size_t lines, unsigned seed) {
+  static const char* words[] = {"Stream", "barrier", "Key", "group", "slot",
+                                "task",   "actor",   "CAF", "flink", "Weir",
+                                "state",  "window",  "x1",  "y2k",   "z"};
+  std::mt19937 rng{seed};
+  std::ostringstream out;
+  for (size_t i = 0; i < lines; ++i) {
+    auto n = rng() % 12;
+    for (size_t j = 0; j < n; ++j) {
+      out << words[rng() % 15];
+      out << (rng() % 5 == 0 ? ", " : " ");
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+/// Word counts computed without Weir: split on non-alphanumerics, lower case.
+std::map<std::string, int64_t> count_words(const std::string& text) {
+  std::map<std::string, int64_t> out;
+  std::string word;
+  for (char c : text + "\n") {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!word.empty()) {
+      ++out[word];
+      word.clear();
+    }
+  }
+  return out;
+}
+
+proto::JobSpec wordcount_job(const std::string& input,
+                             const std::string& output, int parallelism) {
+  return job_builder{"wordcount"}
+    .parallelism(parallelism)
+    .vertex("lines", "file_source", {{"path", input}})
+    .vertex("words", "tokenize", {{"field", "line"}, {"as", "word"}})
+    .vertex("counts", "aggregate", {{"key", "word"}, {"function", "count"}})
+    .vertex("out", "file_sink", {{"path", output}})
+    .forward("lines", "words")
+    .hash("words", "counts", {"word"})
+    .forward("counts", "out")
+    .build();
+}
+
+/// Parses "word,count" lines; fails the test on a repeated word.
+std::map<std::string, int64_t>
+parse_counts(const std::vector<std::string>& lines) {
+  std::map<std::string, int64_t> out;
+  for (const auto& line : lines) {
+    auto comma = line.rfind(',');
+    REQUIRE(comma != std::string::npos);
+    auto word = line.substr(0, comma);
+    INFO("word: " << word);
+    CHECK(out.count(word) == 0);
+    out[word] = std::stoll(line.substr(comma + 1));
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "wordcount matches an independent count at parallelism "
+                  "1, 2 and 4") {
+  temp_dir dir;
+  auto text = make_text(3000, 7);
+  auto input = dir.write("input.txt", text);
+  auto expected = count_words(text);
+  start(2, 4);
+  for (int p : {1, 2, 4}) {
+    CAPTURE(p);
+    auto output = dir / ("out-" + std::to_string(p));
+    auto res = run_job(wordcount_job(input, output, p));
+    REQUIRE(res);
+    CHECK_MESSAGE(res->status == job_status::finished, res->cause);
+    auto got = parse_counts(read_lines(output));
+    CHECK(got == expected);
+    // One part file per sink subtask.
+    size_t files = 0;
+    for (auto& e : std::filesystem::directory_iterator{output}) {
+      (void) e;
+      ++files;
+    }
+    CHECK(files == static_cast<size_t>(p));
+  }
+}
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "keyed sums over a sequence are exact with rebalance and "
+                  "broadcast edges") {
+  temp_dir dir;
+  start(2, 2);
+  // Broadcast feeds every sink subtask a full copy; rebalance spreads rows.
+  auto out_b = dir / "broadcast";
+  auto out_r = dir / "rebalance";
+  auto spec = job_builder{"sums"}
+                .vertex("numbers", "sequence", {{"from", "1"}, {"to", "5001"}},
+                        3)
+                .vertex("total", "aggregate",
+                        {{"key", "value"}, {"function", "count"}}, 2)
+                .vertex("copy", "file_sink", {{"path", out_b}}, 2)
+                .vertex("spread", "file_sink", {{"path", out_r}}, 2)
+                .hash("numbers", "total", {"value"})
+                .broadcast("numbers", "copy")
+                .rebalance("numbers", "spread")
+                .vertex("drop", "discard", {}, 2)
+                .forward("total", "drop")
+                .build();
+  auto res = run_job(spec);
+  REQUIRE(res);
+  REQUIRE_MESSAGE(res->status == job_status::finished, res->cause);
+  auto broadcast = read_lines(out_b);
+  auto rebalanced = read_lines(out_r);
+  CHECK(broadcast.size() == 2 * 5000);
+  REQUIRE(rebalanced.size() == 5000);
+  std::map<int64_t, int> seen;
+  for (const auto& line : rebalanced)
+    ++seen[std::stoll(line)];
+  CHECK(seen.size() == 5000);
+  CHECK(seen.begin()->first == 1);
+  CHECK(seen.rbegin()->first == 5000);
+}
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "an operator that throws fails the job with its message") {
+  auto reg = make_test_registry([](operator_registry& r) {
+    operator_descriptor d;
+    d.name = "explode_at";
+    d.kind = operator_kind::transform;
+    d.help = "throws when it sees the given value";
+    d.params = {{"at", param_type::int64, true, "", "value to throw at"}};
+    d.output_fields = [](const parameters&,
+                         const std::vector<std::string>& in) {
+      return caf::expected<std::vector<std::string>>{in};
+    };
+    d.factory = [](const operator_context& ctx) {
+      auto at = ctx.get_int("at");
+      return operator_behavior{[at](const row& r, collector& out) {
+        if (r[0].as_int64() == at)
+          throw std::runtime_error("boom at " + std::to_string(at));
+        out.emit(r);
+      }};
+    };
+    REQUIRE(!r.add(std::move(d)));
+  });
+  start(1, 2, reg);
+  auto spec = job_builder{"exploding"}
+                .parallelism(2)
+                .vertex("numbers", "sequence", {{"to", "100000"}})
+                .vertex("bomb", "explode_at", {{"at", "77777"}})
+                .vertex("sink", "discard")
+                .rebalance("numbers", "bomb")
+                .forward("bomb", "sink")
+                .build();
+  auto id = submit(spec);
+  REQUIRE(id);
+  auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
+  run_until([&] { return res->has_value(); });
+  REQUIRE(res->has_value());
+  REQUIRE(res->value());
+  auto& r = *res->value();
+  CHECK(r.status == job_status::failed);
+  CHECK(r.cause.find("boom at 77777") != std::string::npos);
+  CHECK(r.cause.find("vertex 'bomb'") != std::string::npos);
+  auto info = ask<job_info>(cluster.job_manager, info_atom::value, *id);
+  sched.run();
+  REQUIRE(info->has_value());
+  std::vector<job_status> path;
+  for (auto& t : info->value()->transitions)
+    path.push_back(t.first);
+  CHECK(path
+        == std::vector<job_status>{job_status::created, job_status::running,
+                                   job_status::failing, job_status::failed});
+}
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "cancel moves a running job through CANCELLING to "
+                  "CANCELED") {
+  start(1, 2);
+  auto spec = job_builder{"endless"}
+                .parallelism(2)
+                .vertex("numbers", "sequence")
+                .vertex("sink", "discard")
+                .rebalance("numbers", "sink")
+                .build();
+  auto id = submit(spec);
+  REQUIRE(id);
+  auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
+  // Let the unbounded job make progress, then cancel it.
+  sched.run(5000);
+  CHECK(!res->has_value());
+  caf::anon_send(cluster.job_manager, cancel_atom::value, *id);
+  run_until([&] { return res->has_value(); });
+  REQUIRE(res->has_value());
+  CHECK(res->value()->status == job_status::canceled);
+  auto info = ask<job_info>(cluster.job_manager, info_atom::value, *id);
+  sched.run();
+  std::vector<job_status> path;
+  for (auto& t : info->value()->transitions)
+    path.push_back(t.first);
+  CHECK(path
+        == std::vector<job_status>{job_status::created, job_status::running,
+                                   job_status::cancelling,
+                                   job_status::canceled});
+  // Every slot went back to the resource manager.
+  auto ci = ask<cluster_info>(cluster.resource_manager, info_atom::value);
+  sched.run();
+  CHECK(ci->value()->slots_free == 2);
+}
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "a job needing more slots than exist fails after the slot "
+                  "request timeout") {
+  job_manager_config cfg;
+  cfg.master.slot_request_timeout = std::chrono::seconds(3);
+  start(1, 2, make_test_registry(), cfg);
+  auto spec = job_builder{"too-wide"}
+                .vertex("numbers", "sequence", {{"to", "10"}}, 3)
+                .vertex("sink", "discard", {}, 3)
+                .forward("numbers", "sink")
+                .build();
+  auto id = submit(spec);
+  REQUIRE(id);
+  auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
+  sched.run();
+  // Nothing fails before the timeout: the request waits for slots.
+  CHECK(!res->has_value());
+  sched.advance_time(std::chrono::seconds(2));
+  sched.run();
+  CHECK(!res->has_value());
+  sched.advance_time(std::chrono::seconds(1));
+  sched.run();
+  REQUIRE(res->has_value());
+  CHECK(res->value()->status == job_status::failed);
+  auto cause = res->value()->cause;
+  CHECK(cause.find("could not allocate 3 slots") != std::string::npos);
+  CHECK(cause.find("the cluster has 2 slots") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "the job manager rejects an invalid job naming the fault") {
+  start(1, 1);
+  auto spec = job_builder{"bad"}
+                .vertex("numbers", "sequence", {{"too", "10"}})
+                .vertex("sink", "discard")
+                .forward("numbers", "sink")
+                .build();
+  auto id = submit(spec);
+  REQUIRE(!id);
+  CHECK(error_text(id.error()).find("'too'") != std::string::npos);
+}

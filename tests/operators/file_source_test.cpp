@@ -1,0 +1,248 @@
+#include <functional>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "operators/harness.hpp"
+#include "operators/line_reader.hpp"
+
+using namespace weir;
+using namespace weir::test;
+
+namespace {
+
+/// Reads `path` as lines with `p` file_source subtasks; returns the lines in
+/// subtask order (which must be file order).
+std::vector<std::string> read_lines(const std::string& path, int p,
+                                    size_t budget = 3) {
+  std::vector<std::string> out;
+  for (int i = 0; i < p; ++i) {
+    auto op = make_op("file_source", {{"path", path}}, {}, i, p);
+    CHECK(op.ctx.output_fields == std::vector<std::string>{"line"});
+    for (const auto& r : drain(op.behavior, budget)) {
+      REQUIRE(r.size() == 1);
+      out.push_back(r[0].as_string());
+    }
+  }
+  return out;
+}
+
+/// Reads `path` with `p` line_readers of `buffer` bytes, in subtask order.
+std::vector<std::string> read_with_line_readers(const std::string& path,
+                                                int p, size_t buffer) {
+  std::vector<std::string> out;
+  for (int i = 0; i < p; ++i) {
+    builtins::line_reader reader{path, i, p, buffer};
+    reader.open();
+    std::string line;
+    while (reader.next(line))
+      out.push_back(line);
+  }
+  return out;
+}
+
+std::string what_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  FAIL("no exception");
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("file_source subtasks read every line exactly once") {
+  temp_dir dir;
+  std::string long_line(200 * 1024, 'x');
+  long_line[100] = 'y';
+  const std::vector<std::string> contents{
+    "",
+    "\n",
+    "one line without newline",
+    "one line\n",
+    "a\nb\nc\n",
+    "a\nb\nc",
+    "\n\n\nx\n\n",
+    "first\r\nsecond\r\n\r\nlast\r\n",
+    "short\n" + long_line + "\nshort again\n" + long_line,
+    "alpha beta\ngamma\n\ndelta epsilon zeta\neta\ntheta iota kappa\n",
+  };
+  for (size_t c = 0; c < contents.size(); ++c) {
+    auto path = dir.write("input.txt", contents[c]);
+    auto expected = expected_lines(contents[c]);
+    for (int p = 1; p <= 4; ++p) {
+      CAPTURE(c);
+      CAPTURE(p);
+      CHECK(read_lines(path, p) == expected);
+    }
+  }
+}
+
+TEST_CASE("line readers agree with a plain split for any buffer size and "
+          "split") {
+  temp_dir dir;
+  std::mt19937 rng{42};
+  const std::string alphabet = "ab\n\r";
+  for (int round = 0; round < 200; ++round) {
+    std::string text;
+    auto len = std::uniform_int_distribution<size_t>{0, 40}(rng);
+    for (size_t i = 0; i < len; ++i)
+      text += alphabet[std::uniform_int_distribution<size_t>{0, 3}(rng)];
+    auto path = dir.write("random.txt", text);
+    auto expected = expected_lines(text);
+    for (int p = 1; p <= 6; ++p)
+      for (size_t buffer : {1, 2, 3, 5, 64}) {
+        CAPTURE(text);
+        CAPTURE(p);
+        CAPTURE(buffer);
+        REQUIRE(read_with_line_readers(path, p, buffer) == expected);
+      }
+  }
+}
+
+TEST_CASE("line reader numbers lines across the whole file") {
+  temp_dir dir;
+  auto path = dir.write("n.txt", "l1\nl2\nl3\nl4\nl5\nl6\n");
+  builtins::line_reader reader{path, 1, 2, 2};
+  reader.open();
+  std::string line;
+  REQUIRE(reader.next(line));
+  CHECK(line == "l4");
+  CHECK(reader.line_number() == 4);
+  REQUIRE(reader.next(line));
+  CHECK(reader.line_number() == 5);
+}
+
+TEST_CASE("file_source emits at most budget rows per poll") {
+  temp_dir dir;
+  auto path = dir.write("in.txt", "1\n2\n3\n4\n5\n");
+  auto op = make_op("file_source", {{"path", path}});
+  vector_collector out;
+  CHECK(op.behavior.on_poll(out, 2).kind == poll_result::more);
+  CHECK(out.rows.size() == 2);
+  CHECK(op.behavior.on_poll(out, 2).kind == poll_result::more);
+  CHECK(op.behavior.on_poll(out, 2).kind == poll_result::finished);
+  CHECK(out.rows.size() == 5);
+}
+
+TEST_CASE("file_source with skip_header drops only the file's first line") {
+  temp_dir dir;
+  auto path = dir.write("in.txt", "header\na\nb\nc\nd\n");
+  for (int p = 1; p <= 3; ++p) {
+    std::vector<std::string> lines;
+    for (int i = 0; i < p; ++i) {
+      auto op = make_op("file_source",
+                        {{"path", path}, {"skip_header", "true"}}, {}, i, p);
+      for (const auto& r : drain(op.behavior))
+        lines.push_back(r[0].as_string());
+    }
+    CHECK(lines == std::vector<std::string>{"a", "b", "c", "d"});
+  }
+}
+
+TEST_CASE("file_source fails on its first poll when the file is missing") {
+  auto op = make_op("file_source", {{"path", "/nonexistent/weir/input.txt"}});
+  vector_collector out;
+  auto msg = what_of([&] { op.behavior.on_poll(out, 10); });
+  CHECK(msg.find("/nonexistent/weir/input.txt") != std::string::npos);
+  CHECK(msg.find("cannot open") != std::string::npos);
+}
+
+TEST_CASE("file_source parses typed CSV columns") {
+  temp_dir dir;
+  auto path = dir.write(
+    "in.csv",
+    "name,count,ratio,ok,at\r\n"
+    "plain,1,0.5,true,0\r\n"
+    "\"quoted, with comma\",-42,1e3,FALSE,2024-02-29T12:34:56.789Z\r\n"
+    "\"say \"\"hi\"\"\",+7,,yes,1709210096789\r\n"
+    "\n"
+    ",  8 ,2,0,1970-01-01\r\n");
+  auto op = make_op("file_source",
+                    {{"path", path},
+                     {"format", "csv"},
+                     {"fields", "name, count, ratio, ok, at"},
+                     {"types", "string,int64,double,bool,timestamp"},
+                     {"skip_header", "true"}});
+  CHECK(op.ctx.output_fields
+        == std::vector<std::string>{"name", "count", "ratio", "ok", "at"});
+  auto rows = drain(op.behavior);
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0]
+        == row{"plain", int64_t{1}, 0.5, true, timestamp{0}});
+  CHECK(rows[1]
+        == row{"quoted, with comma", int64_t{-42}, 1000.0, false,
+               timestamp{1709210096789}});
+  CHECK(rows[2]
+        == row{"say \"hi\"", int64_t{7}, value{}, true,
+               timestamp{1709210096789}});
+  CHECK(rows[3] == row{"", int64_t{8}, 2.0, false, timestamp{0}});
+}
+
+TEST_CASE("file_source reads CSV columns as strings without types") {
+  temp_dir dir;
+  auto path = dir.write("in.csv", "a,1\nb,2");
+  auto op = make_op("file_source",
+                    {{"path", path}, {"format", "csv"}, {"fields", "k,v"}});
+  CHECK(drain(op.behavior) == std::vector<row>{{"a", "1"}, {"b", "2"}});
+}
+
+TEST_CASE("CSV errors name the file, the line and the column") {
+  temp_dir dir;
+  std::string text;
+  for (int i = 1; i <= 10; ++i)
+    text += "k" + std::to_string(i) + "," + std::to_string(i) + "\n";
+  SUBCASE("an unparsable value") {
+    auto bad = text;
+    bad.replace(bad.find("k3,3"), 4, "k3,x3");
+    auto path = dir.write("bad.csv", bad);
+    for (int p = 1; p <= 3; ++p) {
+      CAPTURE(p);
+      std::string msg;
+      for (int i = 0; i < p; ++i) {
+        auto op = make_op("file_source",
+                          {{"path", path},
+                           {"format", "csv"},
+                           {"fields", "key,count"},
+                           {"types", "string,int64"}},
+                          {}, i, p);
+        vector_collector out;
+        try {
+          while (op.behavior.on_poll(out, 100).kind
+                 != poll_result::finished) {
+          }
+        } catch (const std::runtime_error& e) {
+          msg = e.what();
+        }
+      }
+      CHECK(msg.find(path + ":3:") != std::string::npos);
+      CHECK(msg.find("column 2 ('count')") != std::string::npos);
+      CHECK(msg.find("'x3'") != std::string::npos);
+    }
+  }
+  SUBCASE("a wrong column count, seen by a later subtask") {
+    auto bad = text;
+    bad.replace(bad.find("k8,8"), 4, "k8,8,extra");
+    auto path = dir.write("bad.csv", bad);
+    auto op = make_op("file_source",
+                      {{"path", path}, {"format", "csv"}, {"fields", "k,v"}},
+                      {}, 1, 2);
+    auto msg = what_of([&] { drain(op.behavior); });
+    CHECK(msg.find(path + ":8:") != std::string::npos);
+    CHECK(msg.find("expected 2 columns") != std::string::npos);
+    CHECK(msg.find("found 3") != std::string::npos);
+  }
+  SUBCASE("an unterminated quote") {
+    auto path = dir.write("bad.csv", "a,1\n\"b,2\n");
+    auto op = make_op("file_source",
+                      {{"path", path}, {"format", "csv"}, {"fields", "k,v"}});
+    auto msg = what_of([&] { drain(op.behavior); });
+    CHECK(msg.find(path + ":2:") != std::string::npos);
+    CHECK(msg.find("column 1") != std::string::npos);
+    CHECK(msg.find("unterminated") != std::string::npos);
+  }
+}
