@@ -78,9 +78,10 @@ struct operator_context {
   std::function<std::chrono::steady_clock::time_point()> now
     = [] { return std::chrono::steady_clock::now(); };
 
-  /// Typed parameter access; the registry has already validated the
-  /// values against the operator's declared parameter types, so these do
-  /// not fail for declared parameters.
+  /// Typed parameter access. The registry has validated present values
+  /// against the declared types, so these fail only for a parameter that
+  /// is absent (optional without default: test with has() first); they
+  /// throw std::invalid_argument naming the vertex and parameter then.
   const std::string& get_string(const std::string& name) const;
   int64_t get_int(const std::string& name) const;
   double get_double(const std::string& name) const;
@@ -133,7 +134,8 @@ public:
       end_(out);
   }
 
-  /// Asks a source for at most `budget` rows.
+  /// Asks a source for at most `budget` rows; only for sources
+  /// (is_source()).
   poll_result on_poll(collector& out, size_t budget) const {
     return poll_(out, budget);
   }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -41,8 +42,11 @@ public:
                    timestamp>;
 
   value() = default;
-  value(int64_t x) : data_(x) {}
-  value(int x) : data_(static_cast<int64_t>(x)) {}
+  /// Any integer type except bool becomes an int64.
+  template <class T,
+            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>,
+                             int> = 0>
+  value(T x) : data_(static_cast<int64_t>(x)) {}
   value(double x) : data_(x) {}
   value(std::string x) : data_(std::move(x)) {}
   value(const char* x) : data_(std::string{x}) {}
@@ -87,7 +91,20 @@ public:
   friend bool operator!=(const value& a, const value& b) {
     return !(a == b);
   }
+  /// A strict total order, also for doubles: NaN sorts after every other
+  /// double and equals itself here, so rows with NaN keys sort safely.
   friend bool operator<(const value& a, const value& b) {
+    if (a.data_.index() != b.data_.index())
+      return a.data_.index() < b.data_.index();
+    if (a.data_.index() == 2) {
+      auto x = std::get<double>(a.data_);
+      auto y = std::get<double>(b.data_);
+      if (x != x)
+        return false;
+      if (y != y)
+        return true;
+      return x < y;
+    }
     return a.data_ < b.data_;
   }
 
