@@ -1,0 +1,139 @@
+// Protocol tests of the resource manager on the deterministic scheduler.
+
+#include <doctest/doctest.h>
+
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+
+#include "actors/resource_manager.hpp"
+#include "actors/task_manager.hpp"
+#include "actors/test_cluster.hpp"
+
+using namespace weir;
+using namespace weir::test;
+
+namespace {
+
+struct rm_fixture : deterministic_fixture {
+  resource_manager_actor rm = spawn_resource_manager(sys);
+  std::vector<task_manager_actor> tms;
+
+  void add_task_manager(uint32_t slots) {
+    tms.push_back(spawn_task_manager(sys, "tm-" + std::to_string(tms.size()),
+                                     slots, make_test_registry(), rm));
+    sched.run();
+  }
+
+  std::shared_ptr<std::optional<caf::expected<std::vector<slot_grant>>>>
+  request(const std::string& job, uint32_t n,
+          caf::timespan timeout = std::chrono::seconds(5)) {
+    auto res = ask<std::vector<slot_grant>>(rm, request_atom::value,
+                                            job_id{job}, n, timeout);
+    sched.run();
+    return res;
+  }
+
+  cluster_info info() {
+    auto res = ask<cluster_info>(rm, info_atom::value);
+    sched.run();
+    return *res->value();
+  }
+
+  ~rm_fixture() {
+    for (auto& tm : tms)
+      caf::anon_send_exit(tm, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(rm, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(rm_fixture,
+                  "registered task managers offer their slots") {
+  add_task_manager(2);
+  add_task_manager(3);
+  auto ci = info();
+  CHECK(ci.task_managers == 2);
+  CHECK(ci.slots_total == 5);
+  CHECK(ci.slots_free == 5);
+}
+
+TEST_CASE_FIXTURE(rm_fixture, "granted slots are spread over task managers") {
+  add_task_manager(2);
+  add_task_manager(2);
+  auto res = request("a", 2);
+  REQUIRE(res->has_value());
+  REQUIRE(res->value());
+  auto& grants = *res->value();
+  REQUIRE(grants.size() == 2);
+  CHECK(grants[0].task_manager_id != grants[1].task_manager_id);
+  CHECK(info().slots_free == 2);
+}
+
+TEST_CASE_FIXTURE(rm_fixture,
+                  "a request waits for released slots, in arrival order") {
+  add_task_manager(2);
+  auto first = request("a", 2);
+  REQUIRE(first->has_value());
+  auto second = request("b", 1);
+  auto third = request("c", 1);
+  CHECK(!second->has_value());
+  CHECK(!third->has_value());
+  caf::anon_send(rm, release_atom::value, job_id{"a"});
+  sched.run();
+  REQUIRE(second->has_value());
+  REQUIRE(third->has_value());
+  CHECK(second->value()->size() == 1);
+  CHECK(third->value()->size() == 1);
+  CHECK(info().slots_free == 0);
+}
+
+TEST_CASE_FIXTURE(rm_fixture,
+                  "a request waits for a task manager that registers later") {
+  auto res = request("a", 2);
+  CHECK(!res->has_value());
+  add_task_manager(2);
+  REQUIRE(res->has_value());
+  CHECK(res->value()->size() == 2);
+}
+
+TEST_CASE_FIXTURE(rm_fixture,
+                  "an unmet request fails at its timeout naming the "
+                  "cluster's slots") {
+  add_task_manager(1);
+  auto res = request("a", 3, std::chrono::seconds(2));
+  CHECK(!res->has_value());
+  sched.advance_time(std::chrono::seconds(2));
+  sched.run();
+  REQUIRE(res->has_value());
+  REQUIRE(!res->value());
+  auto text = error_text(res->value().error());
+  CHECK(text.find("could not allocate 3 slots for job a") != std::string::npos);
+  CHECK(text.find("1 slots in 1 task managers, 1 free") != std::string::npos);
+  // The timed-out request holds nothing.
+  CHECK(info().slots_free == 1);
+}
+
+TEST_CASE_FIXTURE(rm_fixture, "a task manager that dies takes its slots") {
+  add_task_manager(2);
+  add_task_manager(2);
+  CHECK(info().slots_total == 4);
+  caf::anon_send_exit(tms[0], caf::exit_reason::kill);
+  sched.run();
+  auto ci = info();
+  CHECK(ci.task_managers == 1);
+  CHECK(ci.slots_total == 2);
+  CHECK(ci.slots_free == 2);
+}
+
+TEST_CASE_FIXTURE(rm_fixture, "a duplicate task manager name is refused") {
+  add_task_manager(1);
+  auto res = ask<ok_atom>(rm, register_atom::value, std::string{"tm-0"},
+                          uint32_t{1}, tms[0]);
+  sched.run();
+  REQUIRE(res->has_value());
+  REQUIRE(!res->value());
+  CHECK(error_text(res->value().error()).find("already registered")
+        != std::string::npos);
+}
