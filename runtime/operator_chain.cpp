@@ -16,11 +16,9 @@ public:
 
   void emit(row r) override {
     if (next_ < chain_->ops_.size()) {
-      // Remember who called us: the next operator may throw.
-      auto* caller = chain_->current_;
-      chain_->current_ = &chain_->contexts_[next_].vertex;
-      chain_->ops_[next_].on_record(r, *chain_->links_[next_]);
-      chain_->current_ = caller;
+      auto* c = chain_;
+      auto i = next_;
+      c->call(i, [&] { c->ops_[i].on_record(r, *c->links_[i]); });
     } else {
       out_->add(std::move(r));
     }
@@ -63,12 +61,17 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
                           + std::to_string(ev.subtask + 1) + "/"
                           + std::to_string(v.parallelism)
                           + ") failed to start: " + e.what());
+    } catch (...) {
+      return make_error(runtime_errc::operator_failed,
+                        "vertex '" + v.id + "' (subtask "
+                          + std::to_string(ev.subtask + 1) + "/"
+                          + std::to_string(v.parallelism)
+                          + ") failed to start: a non-standard exception");
     }
   }
   for (size_t i = 0; i < task.chain.size(); ++i)
     chain->links_.push_back(
       std::make_unique<link>(chain.get(), i + 1, &out));
-  chain->current_ = &chain->contexts_.front().vertex;
   return chain;
 }
 
@@ -76,22 +79,32 @@ bool operator_chain::is_source() const {
   return !ops_.empty() && ops_.front().is_source();
 }
 
+template <class F>
+auto operator_chain::call(size_t i, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (...) {
+    auto ep = std::current_exception();
+    if (ep != escaped_) {
+      escaped_ = ep;
+      thrower_ = i;
+    }
+    throw;
+  }
+}
+
 void operator_chain::on_record(const row& r) {
   ++rows_in_;
-  current_ = &contexts_.front().vertex;
-  ops_.front().on_record(r, *links_.front());
+  call(0, [&] { ops_.front().on_record(r, *links_.front()); });
 }
 
 poll_result operator_chain::on_poll(size_t budget) {
-  current_ = &contexts_.front().vertex;
-  return ops_.front().on_poll(*links_.front(), budget);
+  return call(0, [&] { return ops_.front().on_poll(*links_.front(), budget); });
 }
 
 void operator_chain::on_end_of_input() {
-  for (size_t i = 0; i < ops_.size(); ++i) {
-    current_ = &contexts_[i].vertex;
-    ops_[i].on_end_of_input(*links_[i]);
-  }
+  for (size_t i = 0; i < ops_.size(); ++i)
+    call(i, [&] { ops_[i].on_end_of_input(*links_[i]); });
 }
 
 } // namespace weir

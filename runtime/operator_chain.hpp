@@ -1,5 +1,6 @@
 #pragma once
 
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,9 +40,11 @@ public:
   /// after every row its predecessor emitted on its own end reached it.
   void on_end_of_input();
 
-  /// The vertex id of the operator currently being called, for messages.
+  /// After a handler threw: the vertex id of the operator whose handler
+  /// the exception escaped first (its origin, even when it passed through
+  /// upstream operators' emit() calls), for failure messages.
   const std::string& current_vertex() const {
-    return *current_;
+    return contexts_[thrower_].vertex;
   }
 
   /// Rows that entered the head operator.
@@ -54,10 +57,16 @@ private:
 
   operator_chain() = default;
 
+  /// Calls `f`, the handler of operator `i`, noting `i` as the origin of
+  /// an exception that was not already seen escaping a downstream handler.
+  template <class F>
+  auto call(size_t i, F&& f) -> decltype(f());
+
   std::vector<operator_context> contexts_;
   std::vector<operator_behavior> ops_;
   std::vector<std::unique_ptr<collector>> links_;
-  const std::string* current_ = nullptr;
+  size_t thrower_ = 0;
+  std::exception_ptr escaped_;
   uint64_t rows_in_ = 0;
 };
 

@@ -1,0 +1,687 @@
+#include "runtime/operator_chain.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "api/error.hpp"
+#include "api/job_builder.hpp"
+#include "operators/builtins.hpp"
+#include "runtime/error.hpp"
+
+using namespace weir;
+
+namespace weir::test {
+
+// Defined in fixtures.cpp.
+plan plan_of(const job_builder& job, const operator_registry& registry);
+
+} // namespace weir::test
+
+using namespace weir::test;
+
+namespace {
+
+using rows = std::vector<row>;
+using strings = std::vector<std::string>;
+using factory_fn = std::function<operator_behavior(const operator_context&)>;
+using time_point = std::chrono::steady_clock::time_point;
+
+int64_t n_of(const row& r) {
+  return r.at(0).as_int64();
+}
+
+row n_row(int64_t n) {
+  return row{value{n}};
+}
+
+/// Operators whose behaviour each test scripts per vertex id: script_source
+/// (emits {n}), script (a transform; `as` renames its one output field) and
+/// script_sink. A vertex without a script gets an empty behaviour. Chains
+/// built here feed an output gate that sends every row at once; operators
+/// and the gate append to one trace, so tests see the order of calls.
+class chain_fixture {
+public:
+  chain_fixture() {
+    using pt = param_type;
+    add("script_source", operator_kind::source, {},
+        [](const parameters&, const strings&)
+          -> caf::expected<strings> { return strings{"n"}; });
+    add("script", operator_kind::transform,
+        {{"tag", pt::string, false, "", "free text"},
+         {"as", pt::name_list, false, "", "renamed output fields"}},
+        [](const parameters& ps, const strings& in)
+          -> caf::expected<strings> {
+          auto i = ps.find("as");
+          if (i == ps.end() || i->second.empty())
+            return in;
+          return split_list(i->second);
+        });
+    add("script_sink", operator_kind::sink, {},
+        [](const parameters&, const strings& in) -> caf::expected<strings> {
+          return in;
+        });
+  }
+
+  /// gen (1) -rebalance-> a (2) -forward-> b (2) -rebalance-> sink (1):
+  /// task 1 is the chain "a -> b".
+  static job_builder standard_job() {
+    return job_builder{"chain"}
+      .max_parallelism(32)
+      .vertex("gen", "script_source", {}, 1)
+      .vertex("a", "script", {{"tag", "first"}}, 2)
+      .vertex("b", "script", {{"as", "m"}}, 2)
+      .vertex("sink", "script_sink", {}, 1)
+      .rebalance("gen", "a")
+      .forward("a", "b")
+      .rebalance("b", "sink");
+  }
+
+  /// Scripts vertex `id`.
+  void script(const std::string& id, factory_fn f) {
+    factories_[id] = std::move(f);
+  }
+
+  /// Scripts vertex `id` with a fixed behaviour.
+  void script(const std::string& id, operator_behavior behavior) {
+    factories_[id] = [behavior](const operator_context&) { return behavior; };
+  }
+
+  /// Plans `job` with the scripted operators.
+  void plan_job(const job_builder& job) {
+    p = plan_of(job, registry_);
+  }
+
+  /// Builds the output gate and the chain of (`task`, `subtask`).
+  caf::expected<std::unique_ptr<operator_chain>> start(int task,
+                                                       int subtask) {
+    auto exec = p.execution_index(task, subtask);
+    batch_limits limits;
+    limits.max_rows = 1;
+    gate.emplace(
+      p, exec, limits,
+      [this](size_t, std::vector<row>&& batch) {
+        for (auto& r : batch) {
+          trace.push_back("out " + to_csv(r));
+          out.push_back(std::move(r));
+        }
+      },
+      [this](size_t) { trace.push_back("out end"); });
+    std::vector<size_t> ids;
+    for (const auto& ch : gate->channels())
+      ids.push_back(ch.id);
+    for (auto id : ids)
+      gate->grant(id, 1000);
+    return operator_chain::make(p, exec, *gate, [this] { return clock; });
+  }
+
+  /// Like start(), but a failure to build fails the test.
+  std::unique_ptr<operator_chain> must_start(int task, int subtask) {
+    auto chain = start(task, subtask);
+    if (!chain)
+      FAIL(error_text(chain.error()));
+    return std::move(*chain);
+  }
+
+  /// A transform that logs "<id> <n>" and emits what `f` makes of a row.
+  operator_behavior mapping(const std::string& id,
+                            std::function<rows(const row&)> f) {
+    return operator_behavior{
+      [this, id, f](const row& r, collector& c) {
+        trace.push_back(id + " " + to_csv(r));
+        for (auto& x : f(r))
+          c.emit(std::move(x));
+      },
+    };
+  }
+
+  plan p;
+  std::optional<output_gate> gate;
+  strings trace;
+  rows out;
+  time_point clock{std::chrono::seconds{42}};
+
+private:
+  void add(std::string name, operator_kind kind, std::vector<param_spec> ps,
+           output_fields_fn fields) {
+    operator_descriptor d;
+    d.name = std::move(name);
+    d.kind = kind;
+    d.params = std::move(ps);
+    d.output_fields = std::move(fields);
+    d.factory = [this](const operator_context& ctx) {
+      auto i = factories_.find(ctx.vertex);
+      return i == factories_.end() ? operator_behavior{} : i->second(ctx);
+    };
+    if (auto err = registry_.add(std::move(d)))
+      FAIL(error_text(err));
+  }
+
+  std::map<std::string, factory_fn> factories_;
+  operator_registry registry_;
+};
+
+/// The built-in operators, registered once.
+const operator_registry& builtins() {
+  static const operator_registry registry = [] {
+    operator_registry r;
+    if (auto err = register_builtin_operators(r))
+      FAIL(error_text(err));
+    return r;
+  }();
+  return registry;
+}
+
+rows sorted(rows xs) {
+  std::sort(xs.begin(), xs.end());
+  return xs;
+}
+
+} // namespace
+
+// -- building -----------------------------------------------------------------
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "the standard job chains a and b into one task") {
+  plan_job(standard_job());
+  REQUIRE_EQ(p.tasks.size(), 3u);
+  CHECK_EQ(p.tasks[1].name, "a -> b");
+  CHECK_EQ(p.tasks[1].parallelism, 2);
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "a chain gives every operator the context of its vertex") {
+  plan_job(standard_job());
+  std::vector<operator_context> seen;
+  auto record = [&seen](const operator_context& ctx) {
+    seen.push_back(ctx);
+    return operator_behavior{};
+  };
+  script("a", record);
+  script("b", record);
+  auto chain = must_start(1, 1);
+  REQUIRE_EQ(seen.size(), 2u);
+  CHECK_EQ(seen[0].vertex, "a");
+  CHECK_EQ(seen[1].vertex, "b");
+  for (const auto& ctx : seen) {
+    CHECK_EQ(ctx.subtask, 1);
+    CHECK_EQ(ctx.parallelism, 2);
+    CHECK_EQ(ctx.max_parallelism, 32);
+    CHECK_EQ(ctx.input_fields, strings{"n"});
+  }
+  CHECK_EQ(seen[0].get_string("tag"), "first");
+  CHECK_FALSE(seen[1].has("tag"));
+  CHECK_EQ(seen[0].output_fields, strings{"n"});
+  CHECK_EQ(seen[1].output_fields, strings{"m"});
+  // `now` is the task's clock itself, not a snapshot of it.
+  CHECK(seen[0].now() == clock);
+  clock += std::chrono::seconds{5};
+  CHECK(seen[1].now() == clock);
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "operators see their own contexts for their whole life") {
+  plan_job(standard_job());
+  // Handlers keep a reference to their context, as an operator may.
+  auto refer = [this](const operator_context& ctx) {
+    const auto* c = &ctx;
+    return operator_behavior{
+      [this, c](const row& r, collector& o) {
+        trace.push_back(c->vertex + " " + std::to_string(c->subtask));
+        o.emit(r);
+      },
+    };
+  };
+  script("a", refer);
+  script("b", refer);
+  auto chain = must_start(1, 0);
+  chain->on_record(n_row(1));
+  CHECK_EQ(trace, strings{"a 0", "b 0", "out 1"});
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "a factory that throws gives an error naming the vertex") {
+  plan_job(standard_job());
+  SUBCASE("a later operator") {
+    script("b", [](const operator_context&) -> operator_behavior {
+      throw std::runtime_error("cannot open state");
+    });
+    auto chain = start(1, 1);
+    REQUIRE_FALSE(chain);
+    auto text = error_text(chain.error());
+    CHECK_EQ(text, "vertex 'b' (subtask 2/2) failed to start: cannot open "
+                   "state");
+    CHECK_EQ(chain.error().code(),
+             static_cast<uint8_t>(runtime_errc::operator_failed));
+    CHECK_EQ(chain.error().category(), caf::atom("weir_rt"));
+  }
+  SUBCASE("the head") {
+    script("a", [](const operator_context&) -> operator_behavior {
+      throw std::invalid_argument("bad tag");
+    });
+    auto chain = start(1, 0);
+    REQUIRE_FALSE(chain);
+    CHECK_EQ(error_text(chain.error()),
+             "vertex 'a' (subtask 1/2) failed to start: bad tag");
+  }
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "a factory that throws a non-standard exception gives an "
+                  "error naming the vertex"
+                  ) {
+  plan_job(standard_job());
+  script("b", [](const operator_context&) -> operator_behavior { throw 42; });
+  std::optional<caf::expected<std::unique_ptr<operator_chain>>> chain;
+  CHECK_NOTHROW(chain.emplace(start(1, 0)));
+  REQUIRE(chain.has_value());
+  REQUIRE_FALSE(*chain);
+  auto text = error_text(chain->error());
+  CHECK_NE(text.find("vertex 'b' (subtask 1/2) failed to start"),
+           std::string::npos);
+  CHECK_EQ(chain->error().code(),
+           static_cast<uint8_t>(runtime_errc::operator_failed));
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "is_source tells a polling head from a transform head") {
+  plan_job(standard_job());
+  script("gen", operator_behavior{
+                  [](poll_t, collector&, size_t) {
+                    return poll_result::done();
+                  },
+                });
+  CHECK(must_start(0, 0)->is_source());
+  CHECK_FALSE(must_start(1, 0)->is_source());
+}
+
+// -- records ------------------------------------------------------------------
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "rows flow from the head through each operator to the gate") {
+  plan_job(standard_job());
+  script("a", mapping("a", [](const row& r) {
+           return rows{n_row(n_of(r) * 10)};
+         }));
+  script("b", mapping("b", [](const row& r) {
+           return rows{n_row(n_of(r) + 1)};
+         }));
+  auto chain = must_start(1, 0);
+  chain->on_record(n_row(1));
+  chain->on_record(n_row(2));
+  CHECK_EQ(trace, strings{"a 1", "b 10", "out 11", "a 2", "b 20", "out 21"});
+  CHECK_EQ(out, (rows{n_row(11), n_row(21)}));
+  CHECK_EQ(chain->rows_in(), 2u);
+  CHECK_EQ(gate->rows_out(), 2u);
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "an operator may emit several rows or none for one input") {
+  plan_job(standard_job());
+  script("a", mapping("a", [](const row& r) {
+           return rows{r, n_row(n_of(r) + 100)};
+         }));
+  SUBCASE("the next operator sees each emitted row") {
+    script("b", mapping("b", [](const row& r) {
+             return n_of(r) % 2 == 0 ? rows{r} : rows{};
+           }));
+    auto chain = must_start(1, 1);
+    for (int64_t n = 1; n <= 3; ++n)
+      chain->on_record(n_row(n));
+    CHECK_EQ(trace, strings{"a 1", "b 1", "b 101", "a 2", "b 2", "out 2",
+                            "b 102", "out 102", "a 3", "b 3", "b 103"});
+    CHECK_EQ(out, (rows{n_row(2), n_row(102)}));
+    CHECK_EQ(chain->rows_in(), 3u);
+    CHECK_EQ(gate->rows_out(), 2u);
+  }
+  SUBCASE("an operator without a record handler drops rows") {
+    auto chain = must_start(1, 1);
+    chain->on_record(n_row(1));
+    CHECK_EQ(trace, strings{"a 1"});
+    CHECK(out.empty());
+    CHECK_EQ(chain->rows_in(), 1u);
+  }
+}
+
+// -- end of input -------------------------------------------------------------
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "end of input reaches the next operator after the rows "
+                  "emitted before it") {
+  plan_job(standard_job());
+  script("a", operator_behavior{
+                [this](const row& r, collector& c) {
+                  trace.push_back("a " + to_csv(r));
+                  c.emit(r);
+                },
+                [this](end_of_input_t, collector& c) {
+                  trace.push_back("a end");
+                  c.emit(n_row(100));
+                  c.emit(n_row(101));
+                },
+              });
+  script("b", operator_behavior{
+                [this](const row& r, collector& c) {
+                  trace.push_back("b " + to_csv(r));
+                  c.emit(r);
+                },
+                [this](end_of_input_t, collector& c) {
+                  trace.push_back("b end");
+                  c.emit(n_row(200));
+                },
+              });
+  auto chain = must_start(1, 0);
+  chain->on_record(n_row(1));
+  chain->on_end_of_input();
+  CHECK_EQ(trace, strings{"a 1", "b 1", "out 1", "a end", "b 100", "out 100",
+                          "b 101", "out 101", "b end", "out 200"});
+  // End of input does not count as input rows.
+  CHECK_EQ(chain->rows_in(), 1u);
+  CHECK_EQ(gate->rows_out(), 4u);
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "operators without end handlers pass end of input along") {
+  plan_job(standard_job());
+  script("b", operator_behavior{
+                [this](end_of_input_t, collector& c) {
+                  trace.push_back("b end");
+                  c.emit(n_row(7));
+                },
+              });
+  auto chain = must_start(1, 1);
+  chain->on_end_of_input();
+  CHECK_EQ(trace, strings{"b end", "out 7"});
+}
+
+// -- failures -----------------------------------------------------------------
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "current_vertex names the head before any call") {
+  plan_job(standard_job());
+  auto chain = must_start(1, 0);
+  CHECK_EQ(chain->current_vertex(), "a");
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "current_vertex names the operator whose record handler "
+                  "threw") {
+  plan_job(standard_job());
+  auto thrower = [](int64_t bad) {
+    return operator_behavior{
+      [bad](const row& r, collector& c) {
+        if (n_of(r) == bad)
+          throw std::runtime_error("bad row");
+        c.emit(r);
+      },
+    };
+  };
+  SUBCASE("the head") {
+    script("a", thrower(1));
+    auto chain = must_start(1, 0);
+    CHECK_THROWS_WITH_AS(chain->on_record(n_row(1)), "bad row",
+                         std::runtime_error);
+    CHECK_EQ(chain->current_vertex(), "a");
+  }
+  SUBCASE("the second operator") {
+    script("a", thrower(0));
+    script("b", thrower(1));
+    auto chain = must_start(1, 0);
+    chain->on_record(n_row(2));
+    CHECK_EQ(chain->current_vertex(), "a");
+    CHECK_THROWS_WITH_AS(chain->on_record(n_row(1)), "bad row",
+                         std::runtime_error);
+    CHECK_EQ(chain->current_vertex(), "b");
+  }
+  SUBCASE("the head after the next operator took its row") {
+    script("a", operator_behavior{
+                  [](const row& r, collector& c) {
+                    c.emit(r);
+                    throw std::runtime_error("after emit");
+                  },
+                });
+    script("b", mapping("b", [](const row& r) { return rows{r}; }));
+    auto chain = must_start(1, 0);
+    CHECK_THROWS_WITH_AS(chain->on_record(n_row(1)), "after emit",
+                         std::runtime_error);
+    CHECK_EQ(trace, strings{"b 1", "out 1"});
+    CHECK_EQ(chain->current_vertex(), "a");
+  }
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "current_vertex names an operator that threw after "
+                  "catching a downstream exception"
+                  ) {
+  plan_job(standard_job());
+  script("a", operator_behavior{
+                [](const row& r, collector& c) {
+                  try {
+                    c.emit(r);
+                  } catch (const std::exception&) {
+                    // Ignored: a keeps going, then fails on its own.
+                  }
+                  throw std::runtime_error("a failed");
+                },
+              });
+  script("b", operator_behavior{
+                [](const row&, collector&) {
+                  throw std::runtime_error("b failed");
+                },
+              });
+  auto chain = must_start(1, 0);
+  CHECK_THROWS_WITH_AS(chain->on_record(n_row(1)), "a failed",
+                       std::runtime_error);
+  CHECK_EQ(chain->current_vertex(), "a");
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "current_vertex names the operator whose end handler "
+                  "threw") {
+  plan_job(standard_job());
+  SUBCASE("the head's end handler") {
+    script("a", operator_behavior{
+                  [](end_of_input_t, collector&) {
+                    throw std::runtime_error("a end");
+                  },
+                });
+    auto chain = must_start(1, 0);
+    CHECK_THROWS_WITH_AS(chain->on_end_of_input(), "a end",
+                         std::runtime_error);
+    CHECK_EQ(chain->current_vertex(), "a");
+  }
+  SUBCASE("the next operator's end handler") {
+    script("b", operator_behavior{
+                  [](end_of_input_t, collector&) {
+                    throw std::runtime_error("b end");
+                  },
+                });
+    auto chain = must_start(1, 0);
+    CHECK_THROWS_WITH_AS(chain->on_end_of_input(), "b end",
+                         std::runtime_error);
+    CHECK_EQ(chain->current_vertex(), "b");
+  }
+  SUBCASE("the next operator's record handler, fed by the head's end") {
+    script("a", operator_behavior{
+                  [](end_of_input_t, collector& c) { c.emit(n_row(1)); },
+                });
+    script("b", operator_behavior{
+                  [](const row&, collector&) {
+                    throw std::runtime_error("b record");
+                  },
+                  [this](end_of_input_t, collector&) {
+                    trace.push_back("b end");
+                  },
+                });
+    auto chain = must_start(1, 0);
+    CHECK_THROWS_WITH_AS(chain->on_end_of_input(), "b record",
+                         std::runtime_error);
+    CHECK_EQ(chain->current_vertex(), "b");
+    // The chain stops at the exception: b's end handler never ran.
+    CHECK(trace.empty());
+  }
+}
+
+// -- sources ------------------------------------------------------------------
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "on_poll passes the budget to the head and its rows down") {
+  // gen -> a chain into one task; a rebalances into two sinks.
+  plan_job(job_builder{"poll"}
+             .vertex("gen", "script_source", {}, 1)
+             .vertex("a", "script", {}, 1)
+             .vertex("sink", "script_sink", {}, 2)
+             .forward("gen", "a")
+             .rebalance("a", "sink"));
+  REQUIRE_EQ(p.tasks[0].name, "gen -> a");
+  auto next = std::make_shared<int64_t>(0);
+  auto budgets = std::make_shared<std::vector<size_t>>();
+  script("gen", operator_behavior{
+                  [next, budgets](poll_t, collector& c, size_t budget) {
+                    budgets->push_back(budget);
+                    for (size_t i = 0; i < budget && *next < 5; ++i)
+                      c.emit(n_row((*next)++));
+                    return *next < 5 ? poll_result::ready()
+                                     : poll_result::done();
+                  },
+                });
+  script("a", mapping("a", [](const row& r) {
+           return rows{n_row(n_of(r) * 2)};
+         }));
+  auto chain = must_start(0, 0);
+  REQUIRE(chain->is_source());
+  CHECK_EQ(chain->on_poll(2).kind, poll_result::more);
+  CHECK_EQ(sorted(out), (rows{n_row(0), n_row(2)}));
+  CHECK_EQ(chain->on_poll(2).kind, poll_result::more);
+  CHECK_EQ(chain->on_poll(2).kind, poll_result::finished);
+  CHECK_EQ(*budgets, (std::vector<size_t>{2, 2, 2}));
+  CHECK_EQ(sorted(out),
+           (rows{n_row(0), n_row(2), n_row(4), n_row(6), n_row(8)}));
+  CHECK_EQ(chain->current_vertex(), "gen");
+}
+
+TEST_CASE_FIXTURE(chain_fixture, "on_poll reports the head's wait delay") {
+  plan_job(standard_job());
+  script("gen", operator_behavior{
+                  [](poll_t, collector&, size_t) {
+                    return poll_result::wait_for(std::chrono::milliseconds{5});
+                  },
+                });
+  auto chain = must_start(0, 0);
+  auto res = chain->on_poll(10);
+  CHECK_EQ(res.kind, poll_result::wait);
+  CHECK(res.delay == std::chrono::milliseconds{5});
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "current_vertex names the operator that threw during a "
+                  "poll") {
+  plan_job(job_builder{"poll"}
+             .vertex("gen", "script_source", {}, 1)
+             .vertex("a", "script", {}, 1)
+             .vertex("sink", "script_sink", {}, 2)
+             .forward("gen", "a")
+             .rebalance("a", "sink"));
+  script("gen", operator_behavior{
+                  [](poll_t, collector& c, size_t) {
+                    c.emit(n_row(1));
+                    return poll_result::ready();
+                  },
+                });
+  script("a", operator_behavior{
+                [](const row&, collector&) {
+                  throw std::runtime_error("a threw");
+                },
+              });
+  auto chain = must_start(0, 0);
+  CHECK_THROWS_WITH_AS(chain->on_poll(1), "a threw", std::runtime_error);
+  CHECK_EQ(chain->current_vertex(), "a");
+}
+
+// -- built-in operators -------------------------------------------------------
+
+TEST_CASE("a chain of built-in sequence and filter delivers the kept rows") {
+  auto p = plan_of(job_builder{"builtin"}
+                     .vertex("numbers", "sequence", {{"to", "20"}}, 1)
+                     .vertex("big", "filter",
+                             {{"field", "value"}, {"op", ">="},
+                              {"value", "15"}},
+                             1)
+                     .vertex("drop", "discard", {}, 2)
+                     .forward("numbers", "big")
+                     .rebalance("big", "drop"),
+                   builtins());
+  REQUIRE_EQ(p.tasks[0].name, "numbers -> big");
+  rows got;
+  size_t ends = 0;
+  batch_limits limits;
+  limits.max_rows = 2;
+  output_gate gate{p, 0, limits,
+                   [&got](size_t, std::vector<row>&& batch) {
+                     got.insert(got.end(), batch.begin(), batch.end());
+                   },
+                   [&ends](size_t) { ++ends; }};
+  for (const auto& ch : p.executions[0].output_channels.at(0))
+    gate.grant(ch, 100);
+  auto chain = operator_chain::make(
+    p, 0, gate, [] { return std::chrono::steady_clock::time_point{}; });
+  if (!chain)
+    FAIL(error_text(chain.error()));
+  REQUIRE((*chain)->is_source());
+  int polls = 0;
+  while ((*chain)->on_poll(7).kind != poll_result::finished)
+    REQUIRE_LT(++polls, 100);
+  (*chain)->on_end_of_input();
+  gate.finish();
+  CHECK(gate.drained());
+  CHECK_EQ(ends, 2u);
+  CHECK_EQ(sorted(got),
+           (rows{row{value{15}}, row{value{16}}, row{value{17}},
+                 row{value{18}}, row{value{19}}}));
+  CHECK_EQ(gate.rows_out(), 5u);
+}
+
+TEST_CASE("a built-in aggregate's end-of-input rows pass down its chain") {
+  auto p = plan_of(job_builder{"builtin"}
+                     .vertex("numbers", "sequence", {{"to", "20"}}, 1)
+                     .vertex("counts", "aggregate",
+                             {{"key", "value"}, {"function", "count"}}, 1)
+                     .vertex("only", "select", {{"fields", "count"}}, 1)
+                     .vertex("drop", "discard", {}, 1)
+                     .hash("numbers", "counts", {"value"})
+                     .forward("counts", "only")
+                     .rebalance("only", "drop"),
+                   builtins());
+  REQUIRE_EQ(p.tasks.size(), 3u);
+  REQUIRE_EQ(p.tasks[1].name, "counts -> only");
+  rows got;
+  batch_limits limits;
+  limits.max_rows = 1;
+  auto exec = p.execution_index(1, 0);
+  output_gate gate{p, exec, limits,
+                   [&got](size_t, std::vector<row>&& batch) {
+                     got.insert(got.end(), batch.begin(), batch.end());
+                   },
+                   [](size_t) {}};
+  gate.grant(p.executions[exec].output_channels.at(0).at(0), 100);
+  auto chain = operator_chain::make(
+    p, exec, gate, [] { return std::chrono::steady_clock::time_point{}; });
+  if (!chain)
+    FAIL(error_text(chain.error()));
+  for (int64_t n : {3, 1, 3, 2, 3})
+    (*chain)->on_record(row{value{n}});
+  CHECK(got.empty());
+  CHECK_EQ((*chain)->rows_in(), 5u);
+  (*chain)->on_end_of_input();
+  // One {count} per key, in key order: 1, 2, 3.
+  CHECK_EQ(got, (rows{row{value{1}}, row{value{1}}, row{value{3}}}));
+}
