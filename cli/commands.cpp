@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -112,7 +113,7 @@ int parse(const std::vector<std::string>& args, const std::string& command,
         << "usage: weir " << command << " " << synopsis << "\n";
     return exit_usage;
   }
-  if (job != nullptr && job->parallelism < 0) {
+  if (job != nullptr && vm.count("parallelism") > 0 && job->parallelism <= 0) {
     err << "weir " << command << ": error: --parallelism must be positive\n";
     return exit_usage;
   }
@@ -147,7 +148,7 @@ int cmd_validate(const std::vector<std::string>& args, std::ostream& out,
   job_args job;
   po::options_description desc{"options"};
   add_job_options(desc, job);
-  if (auto rc = parse(args, "validate", "JOB.pbtxt [--param k=v]...", desc,
+  if (auto rc = parse(args, "validate", "JOB.pbtxt [--param k=v]... [-p N]", desc,
                       &job, out, err);
       rc >= 0)
     return rc;
@@ -211,12 +212,29 @@ int cmd_operators(const std::vector<std::string>& args, std::ostream& out,
 
 int cmd_run(const std::vector<std::string>& args, std::ostream& out,
             std::ostream& err) {
+  // State the signal callback shares; declared before the watcher so that
+  // the watcher stops before it goes away.
+  std::mutex mtx;
+  std::function<void()> cancel;
+  int signals_seen = 0;
+  // Signals must be blocked before any thread starts.
+  signal_watcher signals;
+  signals.on_signal([&](int) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (++signals_seen > 1) {
+      err << "weir: second interrupt, exiting without waiting" << std::endl;
+      std::_Exit(exit_canceled);
+    }
+    err << "weir: cancelling job (CANCELLING)..." << std::endl;
+    if (cancel)
+      cancel();
+  });
   job_args job;
   bool local = false;
-  uint32_t task_managers = 1;
-  uint32_t slots = 0;
+  int64_t task_managers = 1;
+  int64_t slots = 0;
   double slot_timeout = 10.0;
-  int credits = 4;
+  int64_t credits = 4;
   po::options_description desc{"options"};
   add_job_options(desc, job);
   desc.add_options()
@@ -230,25 +248,30 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
      "seconds to wait for slots before the job fails (default 10)")
     ("credits", po::value(&credits),
      "batches in flight per channel (flow-control credits, default 4)");
-  // Signals must be blocked before any thread starts.
-  signal_watcher signals;
   if (auto rc = parse(args, "run",
-                      "[--local] JOB.pbtxt [--param k=v]... [-p N] "
-                      "[--taskmanagers N] [--slots M]",
+                      "[--local] JOB.pbtxt [--param k=v]... [-p N]\n"
+                      "         [--taskmanagers N] [--slots M] "
+                      "[--slot-timeout S] [--credits C]",
                       desc, &job, out, err);
       rc >= 0)
     return rc;
   (void) local; // Cluster mode arrives with the cluster processes.
-  if (task_managers == 0) {
-    err << "weir run: error: --taskmanagers must be at least 1\n";
+  if (task_managers < 1 || task_managers > 1024) {
+    err << "weir run: error: --taskmanagers must be in [1, 1024]\n";
     return exit_usage;
   }
-  if (credits < 1) {
-    err << "weir run: error: --credits must be at least 1\n";
+  if (slots < 0 || slots > 4096) {
+    err << "weir run: error: --slots must be in [1, 4096]\n";
     return exit_usage;
   }
-  if (slot_timeout <= 0) {
-    err << "weir run: error: --slot-timeout must be positive\n";
+  if (credits < 1 || credits > 1024) {
+    err << "weir run: error: --credits must be in [1, 1024]\n";
+    return exit_usage;
+  }
+  if (!std::isfinite(slot_timeout) || slot_timeout <= 0
+      || slot_timeout > 86400) {
+    err << "weir run: error: --slot-timeout must be a number of seconds in "
+           "(0, 86400]\n";
     return exit_usage;
   }
   auto reg = make_registry(err);
@@ -259,31 +282,18 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
     return exit_usage;
   auto p = make_plan(std::move(loaded->second));
   local_run_options opts;
-  opts.cluster.task_managers = task_managers;
+  opts.cluster.task_managers = static_cast<uint32_t>(task_managers);
   if (slots == 0) {
     // Enough slots for the job, spread over the task managers.
-    auto needed = static_cast<uint32_t>(p.required_slots());
+    auto needed = static_cast<int64_t>(p.required_slots());
     slots = (needed + task_managers - 1) / task_managers;
   }
-  opts.cluster.slots_per_task_manager = slots;
+  opts.cluster.slots_per_task_manager = static_cast<uint32_t>(slots);
   opts.cluster.job_manager.master.slot_request_timeout
     = std::chrono::duration_cast<caf::timespan>(
       std::chrono::duration<double>(slot_timeout));
   opts.submit.default_parallelism = job.parallelism;
-  opts.submit.data_plane.credits = credits;
-  std::mutex mtx;
-  std::function<void()> cancel;
-  int signals_seen = 0;
-  signals.on_signal([&](int) {
-    std::lock_guard<std::mutex> guard{mtx};
-    if (++signals_seen > 1) {
-      err << "weir: second interrupt, exiting without waiting" << std::endl;
-      std::_Exit(exit_canceled);
-    }
-    err << "weir: cancelling job (CANCELLING)..." << std::endl;
-    if (cancel)
-      cancel();
-  });
+  opts.submit.data_plane.credits = static_cast<int32_t>(credits);
   auto name = p.graph.name;
   auto started = std::chrono::steady_clock::now();
   opts.on_submitted = [&](const job_id& id, std::function<void()> f) {
