@@ -1,5 +1,7 @@
 #include "api/registry.hpp"
 
+#include "api/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -9,32 +11,6 @@
 namespace weir {
 
 namespace {
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1);
-  std::vector<size_t> cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j)
-    prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      auto cost = a[i - 1] == b[j - 1] ? 0u : 1u;
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string join(const std::vector<std::string>& xs) {
-  std::string out;
-  for (const auto& x : xs) {
-    if (!out.empty())
-      out += ", ";
-    out += x;
-  }
-  return out;
-}
 
 bool parses_as_int(const std::string& s) {
   if (s.empty())
@@ -156,20 +132,11 @@ caf::expected<parameters> operator_registry::resolve_params(
     if (known)
       continue;
     std::string msg = where + ": unknown parameter '" + kvp.first + "'";
-    const param_spec* nearest = nullptr;
-    auto best = std::numeric_limits<size_t>::max();
-    for (const auto& p : op.params) {
-      auto d = edit_distance(kvp.first, p.name);
-      if (d < best) {
-        best = d;
-        nearest = &p;
-      }
-    }
-    if (nearest != nullptr && best <= 2)
-      msg += " (did you mean '" + nearest->name + "'?)";
     std::vector<std::string> names;
     for (const auto& p : op.params)
       names.push_back(p.name);
+    if (auto guess = nearest(kvp.first, names); !guess.empty())
+      msg += " (did you mean '" + guess + "'?)";
     msg += names.empty() ? "; it takes no parameters"
                          : "; it accepts: " + join(names);
     return make_error(api_errc::unknown_parameter, std::move(msg));

@@ -37,7 +37,9 @@ uint64_t fnv_bytes(uint64_t h, const std::string& s) {
   return h;
 }
 
-uint64_t fmix64(uint64_t h) {
+} // namespace
+
+uint64_t mix64(uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -45,6 +47,8 @@ uint64_t fmix64(uint64_t h) {
   h ^= h >> 33;
   return h;
 }
+
+namespace {
 
 uint64_t double_bits(double x) {
   // Equal values must hash equal: -0.0 == 0.0. NaNs are not equal to
@@ -105,7 +109,7 @@ uint64_t value::hash() const {
       h = fnv_u64(h, static_cast<uint64_t>(as_timestamp().millis));
       break;
   }
-  return fmix64(h);
+  return mix64(h);
 }
 
 std::string to_string(const value& x) {
@@ -157,7 +161,7 @@ uint64_t hash_fields(const row& r, const std::vector<size_t>& indexes) {
   auto h = fnv_u64(fnv_offset, indexes.size());
   for (auto i : indexes)
     h = fnv_u64(h, r.at(i).hash());
-  return fmix64(h);
+  return mix64(h);
 }
 
 } // namespace weir

@@ -121,6 +121,10 @@ using row = std::vector<value>;
 /// Renders a row as one CSV line (no newline), quoting fields that need it.
 std::string to_csv(const row& r);
 
+/// MurmurHash3's 64-bit finalizer: spreads the bits of a hash so that
+/// taking it modulo a small number uses all of them.
+uint64_t mix64(uint64_t h);
+
 /// Combined stable hash of the fields at `indexes`.
 uint64_t hash_fields(const row& r, const std::vector<size_t>& indexes);
 

@@ -15,16 +15,6 @@ std::string param_or(const parameters& params, const std::string& name,
   return i == params.end() ? fallback : i->second;
 }
 
-std::string join(const std::vector<std::string>& xs, const char* sep) {
-  std::string out;
-  for (const auto& x : xs) {
-    if (!out.empty())
-      out += sep;
-    out += x;
-  }
-  return out;
-}
-
 caf::error bad_param(const std::string& op, const std::string& text) {
   return make_error(api_errc::bad_parameter, op + ": " + text);
 }

@@ -8,6 +8,7 @@
 
 #include "api/operator.hpp"
 #include "api/registry.hpp"
+#include "api/text.hpp"
 
 /// Helpers shared by the built-in operators; not part of the public API.
 namespace weir::builtins {
@@ -15,9 +16,6 @@ namespace weir::builtins {
 /// Returns the value of `name` in `params`, or `fallback` when absent.
 std::string param_or(const parameters& params, const std::string& name,
                      const std::string& fallback = {});
-
-/// Joins `xs` with `sep` between items.
-std::string join(const std::vector<std::string>& xs, const char* sep = ", ");
 
 /// A bad_parameter error whose text starts with the operator's name.
 caf::error bad_param(const std::string& op, const std::string& text);

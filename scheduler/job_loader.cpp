@@ -1,5 +1,7 @@
 #include "scheduler/job_loader.hpp"
 
+#include "api/text.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -37,16 +39,6 @@ std::string quoted_list(const std::vector<std::string>& xs) {
     result += '\'';
     result += x;
     result += '\'';
-  }
-  return result;
-}
-
-std::string join(const std::set<std::string>& xs) {
-  std::string result;
-  for (const auto& x : xs) {
-    if (!result.empty())
-      result += ", ";
-    result += x;
   }
   return result;
 }
@@ -134,7 +126,7 @@ caf::expected<std::string> substitute_placeholders(const std::string& text,
     if (used.empty())
       msg += " (it has no placeholders)";
     else
-      msg += " (its placeholders: " + join(used) + ")";
+      msg += " (its placeholders: " + join(std::vector<std::string>(used.begin(), used.end())) + ")";
     return make_error(scheduler_errc::unused_param, std::move(msg));
   }
   return result;

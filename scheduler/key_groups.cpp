@@ -1,24 +1,11 @@
 #include "scheduler/key_groups.hpp"
 
+#include "api/value.hpp"
+
 namespace weir {
 
-namespace {
-
-/// MurmurHash3's 64-bit finalizer: spreads the bits of a hash so that
-/// taking it modulo a small number uses all of them.
-uint64_t fmix64(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
-} // namespace
-
 int key_group_of(uint64_t key_hash, int max_parallelism) {
-  return static_cast<int>(fmix64(key_hash)
+  return static_cast<int>(mix64(key_hash)
                           % static_cast<uint64_t>(max_parallelism));
 }
 

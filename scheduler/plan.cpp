@@ -1,5 +1,7 @@
 #include "scheduler/plan.hpp"
 
+#include "api/text.hpp"
+
 #include <algorithm>
 #include <sstream>
 #include <utility>
@@ -18,15 +20,6 @@ bool chainable(const job_graph& g, const job_edge& e) {
          && up.max_parallelism == down.max_parallelism;
 }
 
-std::string join(const std::vector<std::string>& xs, const char* separator) {
-  std::string result;
-  for (const auto& x : xs) {
-    if (!result.empty())
-      result += separator;
-    result += x;
-  }
-  return result;
-}
 
 std::string count_of(size_t n, const char* noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
