@@ -1,5 +1,8 @@
 #include "actors/local_runner.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
@@ -14,8 +17,11 @@ run_local_job(const proto::JobSpec& spec,
               const local_run_options& opts) {
   caf::actor_system_config cfg;
   register_protocol(cfg);
-  if (opts.threads > 0)
-    cfg.set("scheduler.max-threads", opts.threads);
+  // CAF's default is max(cores, 4) workers, and idle ones poll; more
+  // workers than cores only adds stealing overhead here.
+  auto threads = opts.threads > 0 ? opts.threads
+                                  : std::max(1u, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   // Quiet CAF's own console output; errors reach the caller as values.
   cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{cfg};

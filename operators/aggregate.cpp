@@ -73,11 +73,15 @@ public:
 
   /// Folds `r` into its key's aggregate; returns the key's entry.
   std::pair<const row, value>& add(const row& r) {
-    row key;
-    key.reserve(key_indexes_.size());
+    // Look up with a reused buffer: no allocation per record for keys
+    // already seen (the common case); the key is copied only on a miss.
+    scratch_.clear();
     for (auto i : key_indexes_)
-      key.push_back(r.at(i));
-    auto& entry = *state_.try_emplace(std::move(key)).first;
+      scratch_.push_back(r.at(i));
+    auto it = state_.find(scratch_);
+    if (it == state_.end())
+      it = state_.emplace(scratch_, value{}).first;
+    auto& entry = *it;
     auto& acc = entry.second;
     if (fn_ == agg_function::count) {
       acc = value{acc.is_null() ? int64_t{1} : acc.as_int64() + 1};
@@ -146,6 +150,7 @@ private:
   size_t field_index_;
   std::string field_;
   std::unordered_map<row, value, key_hash> state_;
+  row scratch_;
 };
 
 agg_function parse_function(const std::string& name) {
