@@ -22,6 +22,10 @@ run_local_job(const proto::JobSpec& spec,
   auto threads = opts.threads > 0 ? opts.threads
                                   : std::max(1u, std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
+  // A source re-schedules itself as long as it has credit; without a bound
+  // on messages per turn it would keep its worker forever and starve the
+  // control plane (cancel, checkpoints) on a machine with few cores.
+  cfg.set("scheduler.max-throughput", size_t{64});
   // Quiet CAF's own console output; errors reach the caller as values.
   cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{cfg};
