@@ -46,6 +46,27 @@ struct job_manager_state {
 
 using jmgr_pointer = job_manager_actor::stateful_pointer<job_manager_state>;
 
+/// Rejects data-plane settings that would stall or exhaust a job.
+caf::error check(const data_plane_config& dp) {
+  auto bad = [](const std::string& what) {
+    return make_error(actors_errc::invalid_job,
+                      "invalid data-plane setting: " + what);
+  };
+  if (dp.credits < 1 || dp.credits > 1024)
+    return bad("credits must be in [1, 1024], got "
+               + std::to_string(dp.credits));
+  if (dp.batch_rows < 1 || dp.batch_rows > (1u << 20))
+    return bad("batch rows must be in [1, 1048576], got "
+               + std::to_string(dp.batch_rows));
+  if (dp.batch_bytes < 64 || dp.batch_bytes > (64u << 20))
+    return bad("batch bytes must be in [64, 64 MiB], got "
+               + std::to_string(dp.batch_bytes));
+  if (dp.flush_interval_ms < 1 || dp.flush_interval_ms > 60000)
+    return bad("flush interval must be in [1, 60000] ms, got "
+               + std::to_string(dp.flush_interval_ms));
+  return caf::none;
+}
+
 job_manager_actor::behavior_type
 job_manager_impl(jmgr_pointer self,
                  std::shared_ptr<const operator_registry> registry,
@@ -55,6 +76,14 @@ job_manager_impl(jmgr_pointer self,
   st.rm = std::move(rm);
   st.cfg = cfg;
   st.rng.seed(cfg.seed != 0 ? cfg.seed : std::random_device{}());
+  // Job masters are linked: the job manager's end is theirs. Their own
+  // exits arrive as down messages below.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (const auto& kvp : self->state.jobs)
+      if (kvp.second.master && kvp.second.master.address() == msg.source)
+        return;
+    self->quit(msg.reason);
+  });
   self->set_down_handler([self](caf::down_msg& dm) {
     for (auto& kvp : self->state.jobs) {
       auto& rec = kvp.second;
@@ -82,6 +111,8 @@ job_manager_impl(jmgr_pointer self,
       if (!parsed.ParseFromString(spec))
         return make_error(actors_errc::invalid_job,
                           "the submitted job descriptor does not parse");
+      if (auto err = check(options.data_plane))
+        return err;
       graph_options opts;
       opts.default_parallelism = options.default_parallelism;
       auto graph = build_job_graph(parsed, *s.registry, opts);
@@ -94,6 +125,7 @@ job_manager_impl(jmgr_pointer self,
                                     options, s.registry, s.rm,
                                     job_listener_actor{self}, s.cfg.master);
       self->monitor(rec.master);
+      self->link_to(rec.master);
       s.jobs.emplace(id, std::move(rec));
       return id;
     },

@@ -45,7 +45,6 @@ struct job_master_state {
   std::string cause;
   size_t deployed = 0;
   size_t connected = 0;
-  bool slots_held = false;
 };
 
 using jm_pointer = job_master_actor::stateful_pointer<job_master_state>;
@@ -66,7 +65,16 @@ void move_exec(jm_pointer self, size_t i, execution_state to) {
   auto& ex = self->state.executions[i];
   if (ex.machine.current() == to)
     return;
-  ex.machine.move_to(to, wall_now());
+  if (auto err = ex.machine.move_to(to, wall_now()))
+    caf::aout(self) << "job " << self->state.id.value << ", subtask " << i
+                    << ": " << error_text(err) << std::endl;
+}
+
+bool all_executions_finished(jm_pointer self) {
+  for (const auto& ex : self->state.executions)
+    if (ex.machine.current() != execution_state::finished)
+      return false;
+  return true;
 }
 
 bool all_executions_terminal(jm_pointer self) {
@@ -76,12 +84,11 @@ bool all_executions_terminal(jm_pointer self) {
   return true;
 }
 
+/// Gives back every slot (also a request still waiting at the resource
+/// manager) and exits; the job must be terminal.
 void release_and_quit(jm_pointer self) {
   auto& st = self->state;
-  if (st.slots_held) {
-    st.slots_held = false;
-    self->send(st.rm, release_atom::value, st.id);
-  }
+  self->send(st.rm, release_atom::value, st.id);
   self->quit();
 }
 
@@ -180,10 +187,14 @@ void connect_tasks(jm_pointer self) {
 
 void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
   auto& st = self->state;
-  st.slots_held = true;
   if (st.machine.current() != job_status::created) {
-    // Cancelled while waiting for slots.
-    release_and_quit(self);
+    // Cancelled or failed while waiting for slots: nothing was deployed.
+    for (size_t i = 0; i < st.executions.size(); ++i)
+      if (!is_terminal(st.executions[i].machine.current()))
+        move_exec(self, i, execution_state::canceled);
+    settle(self);
+    if (!is_terminal(st.machine.current()))
+      release_and_quit(self);
     return;
   }
   move_job(self, job_status::running);
@@ -313,9 +324,22 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
       auto& ex = s.executions[i];
       if (is_terminal(ex.machine.current()))
         return;
+      if (ex.machine.current() == execution_state::canceling
+          && to == execution_state::finished) {
+        // Finished before our cancel reached it: as good as canceled.
+        to = execution_state::canceled;
+      }
       if (to == execution_state::canceled
-          && ex.machine.current() != execution_state::canceling)
+          && ex.machine.current() != execution_state::canceling) {
+        // Nobody asked it to stop: its peers would wait forever.
         move_exec(self, i, execution_state::canceling);
+        move_exec(self, i, execution_state::canceled);
+        fail_job(self, "subtask " + std::to_string(i)
+                         + " was canceled without a request from the job "
+                           "master");
+        settle(self);
+        return;
+      }
       move_exec(self, i, to);
       switch (to) {
         case execution_state::failed:
@@ -323,7 +347,7 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
           break;
         case execution_state::finished:
           if (s.machine.current() == job_status::running
-              && all_executions_terminal(self)) {
+              && all_executions_finished(self)) {
             move_job(self, job_status::finished);
             release_and_quit(self);
             return;

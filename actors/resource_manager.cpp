@@ -13,6 +13,9 @@ namespace weir {
 
 namespace {
 
+/// Upper bound of slots one task manager may offer.
+constexpr uint32_t max_slots_per_task_manager = 4096;
+
 struct registered_tm {
   std::string id;
   task_manager_actor handle;
@@ -32,6 +35,28 @@ struct resource_manager_state {
   std::vector<registered_tm> tms;
   std::map<uint64_t, pending_request> pending;
   uint64_t next_request = 1;
+  /// The job each requester (a job master) asked for; its slots go back
+  /// when it goes down.
+  std::map<caf::actor_addr, job_id> requesters;
+
+  /// Frees `job`'s slots and withdraws its waiting requests.
+  void release(const job_id& job) {
+    for (auto& tm : tms)
+      for (auto& owner : tm.owners)
+        if (owner == job)
+          owner = job_id{};
+    for (auto i = pending.begin(); i != pending.end();) {
+      if (i->second.job == job) {
+        i->second.promise.deliver(make_error(
+          actors_errc::no_slots,
+          "the slot request of job " + job.value + " was withdrawn"));
+        i = pending.erase(i);
+      } else {
+        ++i;
+      }
+    }
+    serve_pending();
+  }
 
   std::vector<slot_ref> free_slots() const {
     std::vector<slot_ref> out;
@@ -85,6 +110,12 @@ using rm_pointer
 resource_manager_actor::behavior_type resource_manager_impl(rm_pointer self) {
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
+    if (auto i = st.requesters.find(dm.source); i != st.requesters.end()) {
+      auto job = i->second;
+      st.requesters.erase(i);
+      st.release(job);
+      return;
+    }
     for (auto& tm : st.tms) {
       if (tm.handle && tm.handle.address() == dm.source) {
         tm.handle = nullptr;
@@ -96,6 +127,12 @@ resource_manager_actor::behavior_type resource_manager_impl(rm_pointer self) {
     [=](register_atom, std::string id, uint32_t slots,
         task_manager_actor tm) -> caf::result<ok_atom> {
       auto& st = self->state;
+      if (slots == 0 || slots > max_slots_per_task_manager)
+        return make_error(actors_errc::deployment_failed,
+                          "task manager '" + id + "' offers "
+                            + std::to_string(slots) + " slots; between 1 and "
+                            + std::to_string(max_slots_per_task_manager)
+                            + " are allowed");
       for (const auto& other : st.tms)
         if (other.handle && other.id == id)
           return make_error(actors_errc::deployment_failed,
@@ -110,6 +147,11 @@ resource_manager_actor::behavior_type resource_manager_impl(rm_pointer self) {
     [=](request_atom, job_id job, uint32_t count, caf::timespan timeout)
       -> caf::result<std::vector<slot_grant>> {
       auto& st = self->state;
+      if (auto sender = self->current_sender()) {
+        auto addr = caf::actor_cast<caf::actor_addr>(sender);
+        if (st.requesters.emplace(addr, job).second)
+          self->monitor(addr);
+      }
       if (st.pending.empty())
         if (auto granted = st.try_grant(job, count))
           return std::move(*granted);
@@ -121,11 +163,15 @@ resource_manager_actor::behavior_type resource_manager_impl(rm_pointer self) {
     },
     [=](release_atom, const job_id& job) {
       auto& st = self->state;
-      for (auto& tm : st.tms)
-        for (auto& owner : tm.owners)
-          if (owner == job)
-            owner = job_id{};
-      st.serve_pending();
+      for (auto i = st.requesters.begin(); i != st.requesters.end();) {
+        if (i->second == job) {
+          self->demonitor(i->first);
+          i = st.requesters.erase(i);
+        } else {
+          ++i;
+        }
+      }
+      st.release(job);
     },
     [=](timeout_atom, uint64_t id) {
       auto& st = self->state;

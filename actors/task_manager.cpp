@@ -1,6 +1,7 @@
 #include "actors/task_manager.hpp"
 
 #include <map>
+#include <set>
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -25,6 +26,8 @@ struct task_manager_state {
   std::map<job_id, std::shared_ptr<const plan>> plans;
   std::map<job_id, size_t> live_tasks;
   std::map<caf::actor_addr, job_id> task_jobs;
+  /// Linked tasks whose exit message is still to come.
+  std::set<caf::actor_addr> linked;
 };
 
 using tm_pointer = task_manager_actor::stateful_pointer<task_manager_state>;
@@ -59,8 +62,11 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
   st.id = id;
   st.slots = slots;
   st.registry = std::move(registry);
-  self->set_exit_handler([](caf::exit_msg&) {
-    // Task exits are seen through the monitor; nothing to propagate.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    // A task's exit is seen through the monitor; any other linked actor
+    // going down (a shutdown) takes the task manager and its tasks along.
+    if (self->state.linked.erase(msg.source) == 0)
+      self->quit(msg.reason);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
@@ -95,6 +101,7 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
       auto& s = self->state;
       // Linked: a task manager's death takes its tasks with it; the
       // task manager itself survives its tasks (exit handler below).
+      s.linked.insert(t.address());
       self->link_to(t);
       self->monitor(t);
       s.task_jobs.emplace(t.address(), req.job);

@@ -261,7 +261,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
     return exit_usage;
   }
   if (slots < 0 || slots > 4096) {
-    err << "weir run: error: --slots must be in [1, 4096]\n";
+    err << "weir run: error: --slots must be in [0, 4096] (0: enough for "
+           "the job)\n";
     return exit_usage;
   }
   if (credits < 1 || credits > 1024) {

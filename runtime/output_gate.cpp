@@ -25,7 +25,6 @@ output_gate::output_gate(const plan& p, size_t exec, batch_limits limits,
     for (auto ch : ev.output_channels[k]) {
       output_channel oc;
       oc.id = ch;
-      oc.buffer.reserve(limits_.max_rows);
       slot_of_channel_.emplace(ch, channels_.size());
       router.slots.push_back(channels_.size());
       channels_.push_back(std::move(oc));
@@ -80,6 +79,10 @@ void output_gate::push(size_t slot, const row& r) {
 
 void output_gate::push(size_t slot, row&& r) {
   auto& ch = channels_[slot];
+  // Reserved on first use, so that idle channels of wide all-to-all
+  // exchanges cost no buffer memory.
+  if (ch.buffer.capacity() == 0)
+    ch.buffer.reserve(limits_.max_rows);
   ch.buffer_bytes += approximate_size(r);
   ch.buffer.push_back(std::move(r));
   if (ch.buffer.size() >= limits_.max_rows
@@ -95,7 +98,6 @@ void output_gate::cut(size_t slot) {
     return;
   ch.queued.push_back(std::move(ch.buffer));
   ch.buffer = std::vector<row>{};
-  ch.buffer.reserve(limits_.max_rows);
   ch.buffer_bytes = 0;
 }
 

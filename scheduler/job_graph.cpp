@@ -32,6 +32,9 @@ namespace {
 /// enough that per-key-group bookkeeping in checkpoints is cheap.
 constexpr int max_key_groups = 32768;
 
+/// Upper bound of the channels of one job (a 1024 x 1024 all-to-all edge).
+constexpr uint64_t max_channels = uint64_t{1} << 20;
+
 
 std::string quote(const std::string& x) {
   return "'" + x + "'";
@@ -72,7 +75,8 @@ public:
          {&graph_builder::job_defaults, &graph_builder::add_vertices,
           &graph_builder::add_edges, &graph_builder::check_shape,
           &graph_builder::sort, &graph_builder::derive_fields,
-          &graph_builder::resolve_partitioners, &graph_builder::check_keyed})
+          &graph_builder::resolve_partitioners, &graph_builder::check_keyed,
+          &graph_builder::check_size})
       if (auto err = (this->*step)())
         return err;
     return reorder();
@@ -351,6 +355,24 @@ private:
                              + actual + "; set `" + hash_hint(keys)
                              + "` on that edge");
       }
+    }
+    return caf::none;
+  }
+
+  /// Every subtask pair of an all-to-all edge is a channel with its own
+  /// buffers and credits; bound their number before anything is built.
+  caf::error check_size() {
+    uint64_t channels = 0;
+    for (const auto& e : edges_) {
+      auto p = static_cast<uint64_t>(vertices_[e.from].parallelism);
+      auto q = static_cast<uint64_t>(vertices_[e.to].parallelism);
+      auto n = e.part == partitioner::forward ? p : p * q;
+      channels += n;
+      if (channels > max_channels)
+        return invalid_graph(
+          "the job needs more than " + std::to_string(max_channels)
+          + " channels between subtasks (edge " + edge_label(e) + " alone has "
+          + std::to_string(n) + "); lower the parallelism");
     }
     return caf::none;
   }

@@ -273,3 +273,112 @@ TEST_CASE_FIXTURE(cluster_fixture,
   REQUIRE(!id);
   CHECK(error_text(id.error()).find("'too'") != std::string::npos);
 }
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "cancelling a job that waits for slots leaks none") {
+  start(1, 1);
+  auto endless = job_builder{"endless"}
+                   .vertex("numbers", "sequence", {}, 1)
+                   .vertex("sink", "discard", {}, 1)
+                   .rebalance("numbers", "sink")
+                   .build();
+  auto a = submit(endless);
+  REQUIRE(a);
+  sched.run(2000);
+  auto b = submit(endless);
+  REQUIRE(b);
+  auto res_b = ask<job_result>(cluster.job_manager, wait_atom::value, *b);
+  sched.run(2000);
+  caf::anon_send(cluster.job_manager, cancel_atom::value, *b);
+  sched.run(2000);
+  caf::anon_send(cluster.job_manager, cancel_atom::value, *a);
+  auto res_a = ask<job_result>(cluster.job_manager, wait_atom::value, *a);
+  run_until([&] { return res_a->has_value() && res_b->has_value(); });
+  REQUIRE(res_b->has_value());
+  CHECK(res_b->value()->status == job_status::canceled);
+  CHECK(res_a->value()->status == job_status::canceled);
+  auto ci = ask<cluster_info>(cluster.resource_manager, info_atom::value);
+  sched.run();
+  CHECK(ci->value()->slots_free == 1);
+  // And the slot is usable by the next job.
+  auto small = job_builder{"small"}
+                 .vertex("numbers", "sequence", {{"to", "10"}}, 1)
+                 .vertex("sink", "discard", {}, 1)
+                 .forward("numbers", "sink")
+                 .build();
+  auto res = run_job(small);
+  REQUIRE(res);
+  CHECK(res->status == job_status::finished);
+}
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "a subtask canceled behind the job master's back fails "
+                  "the job") {
+  start(1, 2);
+  auto id = submit(job_builder{"endless"}
+                     .parallelism(2)
+                     .vertex("numbers", "sequence")
+                     .vertex("sink", "discard")
+                     .rebalance("numbers", "sink")
+                     .build());
+  REQUIRE(id);
+  auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
+  std::vector<caf::strong_actor_ptr> tasks;
+  while (tasks.size() < 4) {
+    sched.run(200);
+    auto reply = ask<std::vector<caf::strong_actor_ptr>>(
+      cluster.job_manager, tasks_atom::value, *id);
+    sched.run(200);
+    tasks.clear();
+    if (reply->has_value() && reply->value())
+      for (auto& t : *reply->value())
+        if (t)
+          tasks.push_back(t);
+  }
+  caf::anon_send(caf::actor_cast<task_actor>(tasks[3]), cancel_atom::value);
+  run_until([&] { return res->has_value(); });
+  REQUIRE(res->has_value());
+  CHECK(res->value()->status == job_status::failed);
+  CHECK(res->value()->cause.find("canceled without a request")
+        != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "shutting the cluster down stops a running job's actors") {
+  start(2, 2);
+  auto before = sys.registry().running();
+  auto id = submit(job_builder{"endless"}
+                     .parallelism(2)
+                     .vertex("numbers", "sequence")
+                     .vertex("sink", "discard")
+                     .rebalance("numbers", "sink")
+                     .build());
+  REQUIRE(id);
+  sched.run(3000);
+  CHECK(sys.registry().running() > before);
+  cluster.shutdown();
+  sched.run();
+  CHECK(sys.registry().running() == 0);
+}
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "the job manager rejects data-plane settings that would "
+                  "stall a job") {
+  start(1, 1);
+  auto spec = job_builder{"small"}
+                .vertex("numbers", "sequence", {{"to", "10"}}, 1)
+                .vertex("sink", "discard", {}, 1)
+                .forward("numbers", "sink")
+                .build();
+  submit_options opts;
+  opts.data_plane.credits = 0;
+  auto id = submit(spec, opts);
+  REQUIRE(!id);
+  CHECK(error_text(id.error()).find("credits must be in [1, 1024]")
+        != std::string::npos);
+  opts = submit_options{};
+  opts.data_plane.batch_rows = 0;
+  id = submit(spec, opts);
+  REQUIRE(!id);
+  CHECK(error_text(id.error()).find("batch rows") != std::string::npos);
+}

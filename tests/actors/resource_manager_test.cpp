@@ -17,6 +17,7 @@ namespace {
 struct rm_fixture : deterministic_fixture {
   resource_manager_actor rm = spawn_resource_manager(sys);
   std::vector<task_manager_actor> tms;
+  std::vector<caf::actor> requesters;
 
   void add_task_manager(uint32_t slots) {
     tms.push_back(spawn_task_manager(sys, "tm-" + std::to_string(tms.size()),
@@ -27,8 +28,19 @@ struct rm_fixture : deterministic_fixture {
   std::shared_ptr<std::optional<caf::expected<std::vector<slot_grant>>>>
   request(const std::string& job, uint32_t n,
           caf::timespan timeout = std::chrono::seconds(5)) {
-    auto res = ask<std::vector<slot_grant>>(rm, request_atom::value,
-                                            job_id{job}, n, timeout);
+    // The requester stays alive (like a job master holding its slots):
+    // the resource manager frees a requester's slots when it goes down.
+    auto res = std::make_shared<
+      std::optional<caf::expected<std::vector<slot_grant>>>>();
+    auto rm_handle = rm;
+    requesters.push_back(
+      sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+        self->request(rm_handle, caf::infinite, request_atom::value,
+                      job_id{job}, n, timeout)
+          .then([=](std::vector<slot_grant>& g) { *res = std::move(g); },
+                [=](caf::error& e) { *res = std::move(e); });
+        return {[](ok_atom) {}};
+      }));
     sched.run();
     return res;
   }
@@ -40,6 +52,8 @@ struct rm_fixture : deterministic_fixture {
   }
 
   ~rm_fixture() {
+    for (auto& r : requesters)
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
     for (auto& tm : tms)
       caf::anon_send_exit(tm, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(rm, caf::exit_reason::user_shutdown);
@@ -136,4 +150,36 @@ TEST_CASE_FIXTURE(rm_fixture, "a duplicate task manager name is refused") {
   REQUIRE(!res->value());
   CHECK(error_text(res->value().error()).find("already registered")
         != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(rm_fixture,
+                  "a requester that goes down gives its slots back and "
+                  "withdraws its waiting request") {
+  add_task_manager(1);
+  auto first = request("a", 1);
+  REQUIRE(first->has_value());
+  auto second = request("b", 1);
+  CHECK(!second->has_value());
+  // Job b's master dies while waiting, then job a's master dies holding.
+  caf::anon_send_exit(requesters[1], caf::exit_reason::kill);
+  sched.run();
+  caf::anon_send_exit(requesters[0], caf::exit_reason::kill);
+  sched.run();
+  CHECK(!second->has_value());
+  CHECK(info().slots_free == 1);
+}
+
+TEST_CASE_FIXTURE(rm_fixture,
+                  "a task manager offering no or absurdly many slots is "
+                  "refused") {
+  add_task_manager(1);
+  for (uint32_t n : {0u, 100000u}) {
+    auto res = ask<ok_atom>(rm, register_atom::value, std::string{"odd"}, n,
+                            tms[0]);
+    sched.run();
+    REQUIRE(res->has_value());
+    REQUIRE(!res->value());
+    CHECK(error_text(res->value().error()).find("slots; between 1 and")
+          != std::string::npos);
+  }
 }

@@ -414,3 +414,17 @@ TEST_CASE("inputs with different fields are rejected naming the vertex") {
            "vertex 'u' has inputs with different fields: 's1' emits (a) but "
            "'s2' emits (b)");
 }
+
+TEST_CASE("a job needing more than 2^20 channels is rejected naming the "
+          "edge") {
+  auto text = "max_parallelism: 4096 "
+              + source("s", "parallelism: 1100") + sink("out",
+                                                       "parallelism: 1000")
+              + edge("s", "out", "partitioner: REBALANCE");
+  auto err = graph_error(text);
+  CHECK(err.find("more than 1048576 channels") != std::string::npos);
+  CHECK(err.find("s -> out") != std::string::npos);
+  // A forward edge of the same width is cheap and accepted.
+  CHECK(graph_of("max_parallelism: 4096 parallelism: 1100 " + source("s")
+                 + sink("out") + edge("s", "out", "partitioner: FORWARD")));
+}
