@@ -5,6 +5,10 @@
 #include <deque>
 #include <string>
 
+#include <caf/expected.hpp>
+
+#include "weir/proto/job_spec.pb.h"
+
 namespace weir {
 
 /// Restart strategies with Flink's names, options and defaults
@@ -87,5 +91,13 @@ private:
   bool running_ = false;
   std::deque<clock::time_point> failures_;
 };
+
+/// Reads a job's restart strategy, applying Flink's defaults: without an
+/// explicit type, exponential-delay when `checkpointing` is on, else none.
+/// Errors name the bad option (unknown type, negative delays, a multiplier
+/// below 1, jitter outside [0, 1], zero attempts or failures).
+caf::expected<restart_settings>
+resolve_restart_settings(const proto::RestartStrategyConfig& cfg,
+                         bool checkpointing);
 
 } // namespace weir

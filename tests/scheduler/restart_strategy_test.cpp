@@ -1,5 +1,7 @@
 #include "scheduler/restart_strategy.hpp"
 
+#include "api/error.hpp"
+
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -88,4 +90,30 @@ TEST_CASE("failure rate gives up when failures in the interval exceed the "
   CHECK(!d.restart);
   CHECK(d.reason.find("2 failure(s) per 1000 ms, and 3 happened")
         != std::string::npos);
+}
+
+TEST_CASE("restart settings default as Flink's and reject bad options") {
+  proto::RestartStrategyConfig cfg;
+  CHECK(resolve_restart_settings(cfg, false)->kind == restart_settings::none);
+  CHECK(resolve_restart_settings(cfg, true)->kind
+        == restart_settings::exponential_delay);
+  cfg.set_type("fixed-delay");
+  cfg.set_attempts(5);
+  cfg.set_delay_ms(20);
+  auto s = resolve_restart_settings(cfg, true);
+  REQUIRE(s);
+  CHECK(s->kind == restart_settings::fixed_delay);
+  CHECK(s->attempts == 5);
+  CHECK(s->delay == std::chrono::milliseconds{20});
+  cfg.set_type("fixed-dely");
+  CHECK(!resolve_restart_settings(cfg, true));
+  cfg.set_type("exponential-delay");
+  cfg.set_backoff_multiplier(0.5);
+  auto err = resolve_restart_settings(cfg, true);
+  REQUIRE(!err);
+  CHECK(error_text(err.error()).find("backoff_multiplier")
+        != std::string::npos);
+  cfg.clear_backoff_multiplier();
+  cfg.set_delay_ms(-1);
+  CHECK(!resolve_restart_settings(cfg, true));
 }
