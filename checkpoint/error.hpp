@@ -13,6 +13,7 @@ enum class checkpoint_errc : uint8_t {
   not_a_state_file,
   unsupported_version,
   corrupt,
+  bad_settings,
 };
 
 caf::error make_error(checkpoint_errc code, std::string text);
