@@ -103,15 +103,27 @@ void output_gate::cut(size_t slot) {
 
 void output_gate::pump(size_t slot) {
   auto& ch = channels_[slot];
-  while (ch.credits > 0 && !ch.queued.empty()) {
+  for (;;) {
+    if (!ch.barriers.empty() && ch.barriers.front().before == 0) {
+      auto id = ch.barriers.front().checkpoint;
+      ch.barriers.pop_front();
+      if (barrier_)
+        barrier_(ch.id, id);
+      continue;
+    }
+    if (ch.credits <= 0 || ch.queued.empty())
+      break;
     auto b = std::move(ch.queued.front());
     ch.queued.pop_front();
     --ch.credits;
     ++ch.batches_sent;
     ch.rows_sent += b.size();
+    for (auto& mark : ch.barriers)
+      --mark.before;
     send_(ch.id, std::move(b));
   }
-  if (ch.queued.empty() && ch.end_pending && !ch.end_sent) {
+  if (ch.queued.empty() && ch.barriers.empty() && ch.end_pending
+      && !ch.end_sent) {
     ch.end_sent = true;
     end_(ch.id);
   }
@@ -120,6 +132,15 @@ void output_gate::pump(size_t slot) {
 void output_gate::flush() {
   for (size_t i = 0; i < channels_.size(); ++i) {
     cut(i);
+    pump(i);
+  }
+}
+
+void output_gate::emit_barrier(uint64_t id) {
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    auto& ch = channels_[i];
+    cut(i);
+    ch.barriers.push_back({id, ch.queued.size()});
     pump(i);
   }
 }

@@ -22,6 +22,13 @@ struct output_channel {
   size_t buffer_bytes = 0;
   /// Batches that are full (or flushed) but not sent for lack of credit.
   std::deque<std::vector<row>> queued;
+  /// A checkpoint barrier waiting for the `before` queued batches ahead of
+  /// it; barriers need no credit but never overtake data.
+  struct barrier_mark {
+    uint64_t checkpoint = 0;
+    size_t before = 0;
+  };
+  std::deque<barrier_mark> barriers;
   /// Batches the consumer can still accept.
   int32_t credits = 0;
   /// Whether end of partition must follow the queued batches.
@@ -42,6 +49,8 @@ public:
   using send_fn = std::function<void(size_t channel, std::vector<row>&&)>;
   /// Called once per channel when its end of partition may go out.
   using end_fn = std::function<void(size_t channel)>;
+  /// Called when a checkpoint barrier may go out on a channel.
+  using barrier_fn = std::function<void(size_t channel, uint64_t id)>;
 
   /// Builds the gate for execution vertex `exec` of `p`.
   output_gate(const plan& p, size_t exec, batch_limits limits, send_fn send,
@@ -60,6 +69,16 @@ public:
 
   /// Flushes, then marks every channel to end after its queued batches.
   void finish();
+
+  /// Sets where barriers go (before the first emit_barrier call).
+  void on_barrier(barrier_fn f) {
+    barrier_ = std::move(f);
+  }
+
+  /// Flushes every channel, then sends barrier `id` on each of them right
+  /// after the batches already queued there (in-band: never ahead of data
+  /// emitted before the snapshot, never behind data emitted after it).
+  void emit_barrier(uint64_t id);
 
   /// True when some channel holds batches it cannot send: the task must stop
   /// reading input (backpressure) until credit arrives.
@@ -104,6 +123,7 @@ private:
   batch_limits limits_;
   send_fn send_;
   end_fn end_;
+  barrier_fn barrier_;
   std::vector<edge_router> routers_;
   std::vector<output_channel> channels_;
   /// channel id -> index into channels_.

@@ -734,3 +734,51 @@ TEST_CASE("a producer with outputs is not empty") {
   auto gate = rec.gate(p, 0, by_rows(1));
   CHECK_FALSE(gate.empty());
 }
+
+// -- barriers -------------------------------------------------------------------
+
+TEST_CASE("a barrier follows the data emitted before it and needs no "
+          "credit") {
+  auto p = one_channel_plan();
+  std::vector<std::string> log;
+  output_gate gate{
+    p, 0, batch_limits{2, 1 << 20, 10},
+    [&](size_t, std::vector<row>&& rows) {
+      log.push_back("batch " + std::to_string(rows.size()));
+    },
+    [&](size_t) { log.push_back("end"); }};
+  gate.on_barrier(
+    [&](size_t, uint64_t id) { log.push_back("barrier " + std::to_string(id)); });
+  // Three rows: one full batch queued, one row partial; no credit yet.
+  for (int i = 0; i < 3; ++i)
+    gate.add(row{value{i}});
+  gate.emit_barrier(7);
+  CHECK(log.empty());
+  // Data after the barrier must come after it.
+  gate.add(row{value{99}});
+  gate.flush();
+  gate.grant(p.channels[0].id, 1);
+  CHECK(log == std::vector<std::string>{"batch 2"});
+  gate.grant(p.channels[0].id, 1);
+  CHECK(log == std::vector<std::string>{"batch 2", "batch 1", "barrier 7"});
+  gate.finish();
+  gate.grant(p.channels[0].id, 5);
+  CHECK(log
+        == std::vector<std::string>{"batch 2", "batch 1", "barrier 7",
+                                    "batch 1", "end"});
+}
+
+TEST_CASE("a barrier on a channel with nothing queued goes out at once") {
+  auto p = two_channel_plan();
+  std::vector<std::pair<size_t, uint64_t>> seen;
+  output_gate gate{p, 0, batch_limits{}, [](size_t, std::vector<row>&&) {},
+                   [](size_t) {}};
+  gate.on_barrier([&](size_t ch, uint64_t id) { seen.emplace_back(ch, id); });
+  gate.emit_barrier(1);
+  gate.emit_barrier(2);
+  REQUIRE(seen.size() == 4);
+  CHECK(seen[0].second == 1);
+  CHECK(seen[1].second == 1);
+  CHECK(seen[2].second == 2);
+  CHECK(!gate.blocked());
+}

@@ -1,6 +1,7 @@
 #include "scheduler/job_loader.hpp"
 
 #include <cstdio>
+#include <unistd.h>
 #include <fstream>
 #include <string>
 
@@ -29,7 +30,8 @@ vertices {
 class temp_file {
 public:
   explicit temp_file(const std::string& contents)
-    : path_("/tmp/weir_job_loader_test_" + std::to_string(counter_++)
+    : path_("/tmp/weir_job_loader_test_" + std::to_string(::getpid()) + "_"
+            + std::to_string(counter_++)
             + ".pbtxt") {
     std::ofstream{path_} << contents;
   }
