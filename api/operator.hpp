@@ -32,6 +32,19 @@ constexpr end_of_input_t end_of_input{};
 struct poll_t {};
 constexpr poll_t poll{};
 
+/// Tag of the snapshot handler, called when a checkpoint barrier passes
+/// the operator: `[](weir::snapshot_t) -> std::string`, returning the
+/// operator's state as bytes (encode rows with api/codec.hpp, or use
+/// api/state.hpp's backends and their snapshot()).
+struct snapshot_t {};
+constexpr snapshot_t snapshot{};
+
+/// Tag of the restore handler, called before any other handler when a
+/// subtask starts from a checkpoint: `[](weir::restore_t, const
+/// std::string& bytes)`, with what the snapshot handler returned.
+struct restore_t {};
+constexpr restore_t restore{};
+
 /// What a source's poll handler reports after emitting at most `budget` rows.
 struct poll_result {
   enum kind_t {
@@ -110,6 +123,8 @@ public:
   using record_handler = std::function<void(const row&, collector&)>;
   using end_handler = std::function<void(collector&)>;
   using poll_handler = std::function<poll_result(collector&, size_t)>;
+  using snapshot_handler = std::function<std::string()>;
+  using restore_handler = std::function<void(const std::string&)>;
 
   operator_behavior() = default;
 
@@ -134,6 +149,22 @@ public:
       end_(out);
   }
 
+  /// Whether the operator keeps state across checkpoints.
+  bool is_stateful() const {
+    return static_cast<bool>(snapshot_);
+  }
+
+  /// The operator's state for a checkpoint; empty for stateless operators.
+  std::string on_snapshot() const {
+    return snapshot_ ? snapshot_() : std::string{};
+  }
+
+  /// Restores state taken by on_snapshot(); stateless operators ignore it.
+  void on_restore(const std::string& bytes) const {
+    if (restore_)
+      restore_(bytes);
+  }
+
   /// Asks a source for at most `budget` rows; only for sources
   /// (is_source()).
   poll_result on_poll(collector& out, size_t budget) const {
@@ -148,6 +179,14 @@ private:
       poll_ = [f = std::move(f)](collector& out, size_t budget) mutable {
         return f(poll, out, budget);
       };
+    } else if constexpr (std::is_invocable_r_v<std::string, F&,
+                                               snapshot_t>) {
+      snapshot_ = [f = std::move(f)]() mutable { return f(snapshot); };
+    } else if constexpr (std::is_invocable_v<F&, restore_t,
+                                             const std::string&>) {
+      restore_ = [f = std::move(f)](const std::string& bytes) mutable {
+        f(restore, bytes);
+      };
     } else if constexpr (std::is_invocable_v<F&, end_of_input_t,
                                              collector&>) {
       end_ = [f = std::move(f)](collector& out) mutable {
@@ -161,13 +200,17 @@ private:
       static_assert(sizeof(F) == 0,
                     "an operator handler must take (const row&, collector&), "
                     "(end_of_input_t, collector&) or "
-                    "(poll_t, collector&, size_t) -> poll_result");
+                    "(poll_t, collector&, size_t) -> poll_result, "
+                    "(snapshot_t) -> std::string or "
+                    "(restore_t, const std::string&)");
     }
   }
 
   record_handler record_;
   end_handler end_;
   poll_handler poll_;
+  snapshot_handler snapshot_;
+  restore_handler restore_;
 };
 
 } // namespace weir

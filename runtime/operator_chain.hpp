@@ -36,6 +36,14 @@ public:
   /// Polls the head (source) operator for at most `budget` rows.
   poll_result on_poll(size_t budget);
 
+  /// The state of every operator of the chain, head first, in one blob
+  /// (a varint count, then each operator's bytes length-prefixed).
+  std::string snapshot();
+
+  /// Restores a blob made by snapshot(); an error if it does not parse or
+  /// holds a different number of operators.
+  caf::error restore(const std::string& bytes);
+
   /// Signals end of input down the chain: each operator's end handler runs
   /// after every row its predecessor emitted on its own end reached it.
   void on_end_of_input();

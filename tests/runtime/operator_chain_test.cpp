@@ -685,3 +685,40 @@ TEST_CASE("a built-in aggregate's end-of-input rows pass down its chain") {
   // One {count} per key, in key order: 1, 2, 3.
   CHECK_EQ(got, (rows{row{value{1}}, row{value{1}}, row{value{3}}}));
 }
+
+// -- snapshots ------------------------------------------------------------------
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "a chain snapshots every operator and restores them in "
+                  "order") {
+  plan_job(standard_job());
+  auto saved = std::make_shared<std::vector<std::string>>();
+  auto stateful = [saved](std::string name) {
+    auto count = std::make_shared<int64_t>(0);
+    return operator_behavior{
+      [count](const row& r, collector& c) {
+        ++*count;
+        c.emit(r);
+      },
+      [count, name](snapshot_t) { return name + std::to_string(*count); },
+      [saved](restore_t, const std::string& bytes) {
+        saved->push_back(bytes);
+      },
+    };
+  };
+  script("a", stateful("a"));
+  script("b", stateful("b"));
+  auto chain = must_start(1, 0);
+  chain->on_record(n_row(1));
+  chain->on_record(n_row(2));
+  auto blob = chain->snapshot();
+  auto other = must_start(1, 0);
+  REQUIRE(!other->restore(blob));
+  CHECK(*saved == std::vector<std::string>{"a2", "b2"});
+  // Truncated or foreign blobs are refused before any operator sees them.
+  saved->clear();
+  CHECK(other->restore(blob.substr(0, blob.size() - 1)));
+  CHECK(other->restore(std::string{"\x05"}));
+  CHECK(other->restore(blob + "x"));
+  CHECK(saved->empty());
+}
