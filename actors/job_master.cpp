@@ -4,9 +4,11 @@
 
 #include <caf/actor_ostream.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/checkpoint_coordinator.hpp"
 #include "actors/error.hpp"
 #include "scheduler/job_graph.hpp"
 #include "scheduler/placement.hpp"
@@ -39,6 +41,8 @@ struct job_master_state {
   job_listener_actor listener;
   job_master_config cfg;
   std::shared_ptr<const plan> p;
+  /// Null when the job takes no checkpoints.
+  checkpoint_coordinator_actor coordinator;
   std::string name_;
   job_state_machine machine{job_status::initializing, wall_now()};
   std::vector<execution_slot> executions;
@@ -89,6 +93,8 @@ bool all_executions_terminal(jm_pointer self) {
 void release_and_quit(jm_pointer self) {
   auto& st = self->state;
   self->send(st.rm, release_atom::value, st.id);
+  if (st.coordinator)
+    self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
   self->quit();
 }
 
@@ -158,8 +164,15 @@ void cancel_job(jm_pointer self) {
 }
 
 void start_tasks(jm_pointer self) {
-  for (auto& ex : self->state.executions)
+  auto& st = self->state;
+  for (auto& ex : st.executions)
     self->send(ex.handle, start_atom::value);
+  if (st.coordinator) {
+    std::vector<caf::strong_actor_ptr> tasks;
+    for (auto& ex : st.executions)
+      tasks.push_back(caf::actor_cast<caf::strong_actor_ptr>(ex.handle));
+    self->send(st.coordinator, connect_atom::value, std::move(tasks));
+  }
 }
 
 void connect_tasks(jm_pointer self) {
@@ -218,6 +231,7 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
     req.execution = static_cast<uint32_t>(i);
     req.slot = grant.slot;
     req.master = job_master_actor{self};
+    req.coordinator = st.coordinator;
     self->request(grant.task_manager, caf::infinite, deploy_atom::value,
                   std::move(req))
       .then(
@@ -299,6 +313,18 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
   }
   st.name_ = graph->name;
   st.p = std::make_shared<const plan>(make_plan(std::move(*graph)));
+  auto cp = resolve_checkpoint_settings(parsed.checkpointing());
+  if (!cp) {
+    st.cause = error_text(cp.error());
+    move_job(self, job_status::failed);
+    self->quit();
+    return job_master_actor::behavior_type::make_empty_behavior();
+  }
+  if (cp->enabled()) {
+    st.coordinator = spawn_checkpoint_coordinator(
+      self->system(), st.id, *cp, st.p, job_master_actor{self});
+    self->link_to(st.coordinator);
+  }
   st.executions.resize(st.p->executions.size());
   move_job(self, job_status::created);
   auto needed = static_cast<uint32_t>(st.p->required_slots());
@@ -359,6 +385,7 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
       settle(self);
     },
     [=](cancel_atom) { cancel_job(self); },
+    [=](fail_atom, const std::string& cause) { fail_job(self, cause); },
     [=](tasks_atom) {
       std::vector<caf::strong_actor_ptr> out;
       for (const auto& ex : self->state.executions)

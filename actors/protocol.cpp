@@ -20,6 +20,8 @@ void register_protocol(caf::actor_system_config& cfg) {
     "std::vector<weir::slot_grant>");
   cfg.add_message_type<cluster_info>("weir::cluster_info");
   cfg.add_message_type<job_master_actor>("weir::job_master_actor");
+  cfg.add_message_type<checkpoint_coordinator_actor>(
+    "weir::checkpoint_coordinator_actor");
   cfg.add_message_type<task_actor>("weir::task_actor");
   cfg.add_message_type<task_manager_actor>("weir::task_manager_actor");
   cfg.add_message_type<std::vector<caf::strong_actor_ptr>>(

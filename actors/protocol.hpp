@@ -26,7 +26,14 @@ namespace weir {
 
 // -- atoms --------------------------------------------------------------------
 
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using complete_atom = caf::atom_constant<caf::atom("complete")>;
+using decline_atom = caf::atom_constant<caf::atom("decline")>;
+using fail_atom = caf::atom_constant<caf::atom("fail")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using trigger_atom = caf::atom_constant<caf::atom("trigger")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using credit_atom = caf::atom_constant<caf::atom("credit")>;
 using data_atom = caf::atom_constant<caf::atom("data")>;
@@ -211,12 +218,30 @@ typename Inspector::result_type inspect(Inspector& f, submit_options& x) {
 using job_listener_actor = caf::typed_actor<
   caf::reacts_to<job_state_atom, job_id, job_status, std::string>>;
 
+/// One job's checkpoint coordinator: triggers checkpoints at the sources,
+/// collects every subtask's acknowledgement and state handle, completes
+/// checkpoints in the store, and tells the tasks.
+using checkpoint_coordinator_actor = caf::typed_actor<
+  // The job's subtasks, by execution index, once all of them run.
+  caf::reacts_to<connect_atom, std::vector<caf::strong_actor_ptr>>,
+  // Self-sent: the periodic trigger and the expiry check.
+  caf::reacts_to<tick_atom>,
+  caf::reacts_to<timeout_atom, uint64_t>,
+  // Triggers a checkpoint now; replies with its id.
+  caf::replies_to<trigger_atom>::with<uint64_t>,
+  // Subtask `execution` took checkpoint `id`; `handle` locates its state.
+  caf::reacts_to<ack_atom, uint64_t, uint32_t, std::string>,
+  // Subtask `execution` could not take checkpoint `id`, for `reason`.
+  caf::reacts_to<decline_atom, uint64_t, uint32_t, std::string>>;
+
 /// One job's master: scheduling, lifecycle, failure handling.
 using job_master_actor = caf::typed_actor<
   // A subtask reports a new execution state (and a cause for FAILED).
   caf::reacts_to<task_state_atom, uint32_t, execution_state, std::string>,
   // Cancel the job.
   caf::reacts_to<cancel_atom>,
+  // Fail the job with this cause (e.g. too many failed checkpoints).
+  caf::reacts_to<fail_atom, std::string>,
   // Details of the job.
   caf::replies_to<info_atom>::with<job_info>,
   // Handles of the deployed subtasks, by execution index (null where not
@@ -233,12 +258,14 @@ struct deploy_request {
   uint32_t execution = 0;
   uint32_t slot = 0;
   job_master_actor master;
+  /// Null when checkpoints are disabled.
+  checkpoint_coordinator_actor coordinator;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
   return f(caf::meta::type_name("weir::deploy_request"), x.job, x.spec,
-           x.options, x.execution, x.slot, x.master);
+           x.options, x.execution, x.slot, x.master, x.coordinator);
 }
 
 /// One parallel subtask: a chain of operators with input and output
@@ -262,6 +289,12 @@ using task_actor = caf::typed_actor<
   caf::reacts_to<poll_atom>,
   // Self-sent: flush partially filled output buffers.
   caf::reacts_to<flush_atom>,
+  // Sources: take checkpoint `id` now (from the coordinator).
+  caf::reacts_to<trigger_atom, uint64_t>,
+  // Barrier of checkpoint `id` on input channel `channel`.
+  caf::reacts_to<barrier_atom, uint64_t, uint64_t>,
+  // Checkpoint `id` completed (two-phase-commit sinks commit now).
+  caf::reacts_to<complete_atom, uint64_t>,
   caf::replies_to<metrics_atom>::with<task_metrics>>;
 
 /// Runs subtasks in its slots.

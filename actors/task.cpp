@@ -1,13 +1,18 @@
 #include "actors/task.hpp"
 
+#include <deque>
 #include <exception>
+#include <map>
 #include <optional>
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/checkpoint_coordinator.hpp"
 #include "actors/error.hpp"
+#include "checkpoint/barrier_aligner.hpp"
+#include "checkpoint/checkpoint_store.hpp"
 #include "runtime/input_gate.hpp"
 #include "runtime/operator_chain.hpp"
 #include "runtime/output_gate.hpp"
@@ -29,6 +34,15 @@ struct task_state {
   std::optional<output_gate> out;
   std::optional<input_gate> in;
   std::unique_ptr<operator_chain> chain;
+  // -- checkpoints (all null/empty when disabled) --
+  checkpoint_coordinator_actor coordinator;
+  std::shared_ptr<const task_checkpointing> cp;
+  std::optional<barrier_aligner> aligner;
+  std::optional<checkpoint_store> store;
+  /// Events of channels blocked in alignment, in arrival order.
+  std::map<size_t, std::deque<input_gate::event>> held;
+  /// Released events, processed before anything new.
+  std::deque<input_gate::event> ready;
   bool running = false;
   bool input_ended = false;
   bool done = false;
@@ -124,14 +138,93 @@ void schedule_poll(task_pointer self) {
   self->send(self, poll_atom::value);
 }
 
+/// Snapshots the chain for checkpoint `id`, writes the state file,
+/// forwards the barrier and acknowledges (or declines) to the coordinator.
+void take_checkpoint(task_pointer self, uint64_t id) {
+  auto& st = self->state;
+  std::string bytes;
+  if (!guarded(self, [&] { bytes = st.chain->snapshot(); }))
+    return;
+  const auto& ev = st.p->executions[st.execution];
+  const auto& t = st.p->tasks[ev.task];
+  if (!st.store)
+    st.store.emplace(st.cp->dir, st.cp->job.value, st.cp->retained);
+  auto handle = st.store->write_subtask_state(
+    id, "task" + std::to_string(ev.task), static_cast<uint32_t>(ev.subtask),
+    bytes);
+  // The barrier goes on even if the write failed: downstream must not wait
+  // for it, and the coordinator aborts the checkpoint on the decline.
+  st.out->emit_barrier(id);
+  if (!handle) {
+    self->send(st.coordinator, decline_atom::value, id, st.execution,
+               st.where() + ": " + error_text(handle.error()));
+    return;
+  }
+  handle->set_parallelism(t.parallelism);
+  handle->set_max_parallelism(t.max_parallelism);
+  handle->set_key_group_first(static_cast<uint32_t>(ev.key_groups.first));
+  handle->set_key_group_last(static_cast<uint32_t>(ev.key_groups.last));
+  std::string wire;
+  handle->SerializeToString(&wire);
+  self->send(st.coordinator, ack_atom::value, id, st.execution,
+             std::move(wire));
+}
+
+/// Applies what the aligner decided: snapshots for triggered checkpoints,
+/// held events of released channels back into the processing order.
+void apply(task_pointer self, caf::expected<alignment_result> res) {
+  auto& st = self->state;
+  if (!res) {
+    fail(self, st.where() + ": " + error_text(res.error()));
+    return;
+  }
+  for (const auto& t : res->triggered)
+    take_checkpoint(self, t.id.value);
+  std::deque<input_gate::event> released;
+  for (auto ch : res->released) {
+    auto i = st.held.find(ch);
+    if (i == st.held.end())
+      continue;
+    for (auto& e : i->second)
+      released.push_back(std::move(e));
+    st.held.erase(i);
+  }
+  // Released events come before everything not yet processed.
+  while (!released.empty()) {
+    st.ready.push_front(std::move(released.back()));
+    released.pop_back();
+  }
+}
+
 /// Processes queued input while the outputs have room.
 void process_inputs(task_pointer self) {
   auto& st = self->state;
-  while (st.running && !st.done && st.in->has_pending()
-         && !st.out->blocked()) {
-    auto ev = st.in->pop();
+  auto now = [self] { return self->clock().now(); };
+  while (st.running && !st.done && !st.out->blocked()
+         && (!st.ready.empty() || st.in->has_pending())) {
+    input_gate::event ev;
+    if (!st.ready.empty()) {
+      ev = std::move(st.ready.front());
+      st.ready.pop_front();
+    } else {
+      ev = st.in->pop();
+    }
+    if (st.aligner && st.aligner->is_blocked(ev.channel)) {
+      st.held[ev.channel].push_back(std::move(ev));
+      continue;
+    }
+    if (ev.barrier != 0) {
+      if (st.aligner)
+        apply(self, st.aligner->on_barrier(ev.channel,
+                                           checkpoint_id{ev.barrier}, now()));
+      continue;
+    }
     if (ev.end) {
-      if (st.in->all_ended())
+      if (st.aligner)
+        apply(self, st.aligner->on_end_of_partition(ev.channel, now()));
+      if (st.done)
+        return;
+      if (st.in->all_ended() && st.ready.empty() && st.held.empty())
         end_input(self);
       continue;
     }
@@ -145,6 +238,12 @@ void process_inputs(task_pointer self) {
     self->send(st.peers[st.in->producer_of(ev.channel)], credit_atom::value,
                static_cast<uint64_t>(ev.channel), int32_t{1});
   }
+  // The last end of partition may have been processed while other
+  // channels' events were held for alignment.
+  if (st.running && !st.done && !st.input_ended && st.in->all_ended()
+      && st.ready.empty() && st.held.empty()
+      && !st.in->channels().empty())
+    end_input(self);
   check_blocked(self);
   arm_flush(self);
 }
@@ -184,11 +283,14 @@ void on_poll(task_pointer self) {
 
 namespace {
 
-task_actor::behavior_type task_impl(task_pointer self,
-                                    std::shared_ptr<const plan> p,
-                                    uint32_t execution, data_plane_config cfg,
-                                    job_master_actor master) {
+task_actor::behavior_type
+task_impl(task_pointer self, std::shared_ptr<const plan> p,
+          uint32_t execution, data_plane_config cfg, job_master_actor master,
+          checkpoint_coordinator_actor coordinator,
+          std::shared_ptr<const task_checkpointing> cp) {
   auto& st = self->state;
+  st.coordinator = std::move(coordinator);
+  st.cp = std::move(cp);
   st.p = std::move(p);
   st.execution = execution;
   st.cfg = cfg;
@@ -213,6 +315,15 @@ task_actor::behavior_type task_impl(task_pointer self,
                  static_cast<uint64_t>(ch));
     });
   st.in.emplace(*st.p, execution, cfg.credits);
+  st.out->on_barrier([self](size_t ch, uint64_t id) {
+    auto& s = self->state;
+    self->send(s.peers[s.p->channels[ch].consumer], barrier_atom::value,
+               static_cast<uint64_t>(ch), id);
+  });
+  if (st.coordinator && st.cp && !st.in->channels().empty())
+    st.aligner.emplace(st.in->channels(), st.cp->exactly_once
+                                            ? alignment_mode::exactly_once
+                                            : alignment_mode::at_least_once);
   auto clock = [self] { return self->clock().now(); };
   auto chain = operator_chain::make(*st.p, execution, *st.out, clock);
   if (!chain) {
@@ -292,6 +403,34 @@ task_actor::behavior_type task_impl(task_pointer self,
         process_inputs(self);
     },
     [=](poll_atom) { on_poll(self); },
+    [=](trigger_atom, uint64_t id) {
+      auto& s = self->state;
+      if (s.done || !s.coordinator)
+        return;
+      if (!s.running || s.input_ended || !s.chain->is_source()) {
+        // Finished sources cannot snapshot: Flink declines these too.
+        self->send(s.coordinator, decline_atom::value, id, s.execution,
+                   s.where() + ": "
+                     + (s.input_ended ? std::string{source_finished_reason}
+                                      : std::string{"not running"}));
+        return;
+      }
+      take_checkpoint(self, id);
+    },
+    [=](barrier_atom, uint64_t ch, uint64_t id) {
+      auto& s = self->state;
+      if (s.done)
+        return;
+      if (!s.in->push_barrier(ch, id)) {
+        fail(self, s.where() + ": protocol violation: unexpected barrier on "
+                     "channel " + std::to_string(ch));
+        return;
+      }
+      process_inputs(self);
+    },
+    [=](complete_atom, uint64_t) {
+      // Two-phase-commit sinks will commit here.
+    },
     [=](flush_atom) {
       auto& s = self->state;
       s.flush_pending = false;
@@ -321,9 +460,11 @@ task_actor::behavior_type task_impl(task_pointer self,
 
 task_actor spawn_task(caf::actor_system& sys, std::shared_ptr<const plan> p,
                       uint32_t execution, data_plane_config cfg,
-                      job_master_actor master) {
-  return sys.spawn(task_impl, std::move(p), execution, cfg,
-                   std::move(master));
+                      job_master_actor master,
+                      checkpoint_coordinator_actor coordinator,
+                      std::shared_ptr<const task_checkpointing> cp) {
+  return sys.spawn(task_impl, std::move(p), execution, cfg, std::move(master),
+                   std::move(coordinator), std::move(cp));
 }
 
 } // namespace weir

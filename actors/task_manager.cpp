@@ -9,6 +9,7 @@
 
 #include "actors/error.hpp"
 #include "actors/task.hpp"
+#include "checkpoint/checkpoint_tracker.hpp"
 #include "scheduler/job_graph.hpp"
 #include "scheduler/plan.hpp"
 
@@ -24,6 +25,7 @@ struct task_manager_state {
   std::shared_ptr<const operator_registry> registry;
   /// Plans of the jobs with live tasks here, and their task counts.
   std::map<job_id, std::shared_ptr<const plan>> plans;
+  std::map<job_id, std::shared_ptr<const task_checkpointing>> checkpointing;
   std::map<job_id, size_t> live_tasks;
   std::map<caf::actor_addr, job_id> task_jobs;
   /// Linked tasks whose exit message is still to come.
@@ -51,6 +53,15 @@ plan_for(tm_pointer self, const deploy_request& req) {
     return graph.error();
   auto p = std::make_shared<const plan>(make_plan(std::move(*graph)));
   st.plans.emplace(req.job, p);
+  auto settings = resolve_checkpoint_settings(spec.checkpointing());
+  if (settings && settings->enabled()) {
+    auto cp = std::make_shared<task_checkpointing>();
+    cp->job = req.job;
+    cp->exactly_once = settings->exactly_once;
+    cp->dir = settings->dir;
+    cp->retained = settings->retained;
+    st.checkpointing.emplace(req.job, std::move(cp));
+  }
   return p;
 }
 
@@ -78,6 +89,7 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
     if (--s.live_tasks[job] == 0) {
       s.live_tasks.erase(job);
       s.plans.erase(job);
+      s.checkpointing.erase(job);
     }
   });
   self->request(rm, caf::infinite, register_atom::value, id, slots,
@@ -96,8 +108,13 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
         return make_error(actors_errc::deployment_failed,
                           "execution " + std::to_string(req.execution)
                             + " is not part of job " + req.job.value);
+      std::shared_ptr<const task_checkpointing> cp;
+      if (auto i = self->state.checkpointing.find(req.job);
+          i != self->state.checkpointing.end() && req.coordinator)
+        cp = i->second;
       auto t = spawn_task(self->system(), *p, req.execution,
-                          req.options.data_plane, req.master);
+                          req.options.data_plane, req.master,
+                          req.coordinator, std::move(cp));
       auto& s = self->state;
       // Linked: a task manager's death takes its tasks with it; the
       // task manager itself survives its tasks (exit handler below).

@@ -43,6 +43,17 @@ bool input_gate::push_end(size_t channel) {
   return true;
 }
 
+bool input_gate::push_barrier(size_t channel, uint64_t id) {
+  auto i = states_.find(channel);
+  if (i == states_.end() || i->second.end_received || id == 0)
+    return false;
+  event ev;
+  ev.channel = channel;
+  ev.barrier = id;
+  pending_.push_back(std::move(ev));
+  return true;
+}
+
 input_gate::event input_gate::pop() {
   auto ev = std::move(pending_.front());
   pending_.pop_front();

@@ -23,6 +23,8 @@ public:
     /// Rows of a batch; empty with `end` set for end of partition.
     std::vector<row> rows;
     bool end = false;
+    /// Non-zero for a checkpoint barrier (ids start at 1).
+    uint64_t barrier = 0;
   };
 
   /// Builds the gate for execution vertex `exec` of `p`. Every input
@@ -47,6 +49,9 @@ public:
 
   /// Queues end of partition; false if the channel is unknown or ended.
   bool push_end(size_t channel);
+
+  /// Queues a checkpoint barrier; false if the channel is unknown or ended.
+  bool push_barrier(size_t channel, uint64_t id);
 
   bool has_pending() const {
     return !pending_.empty();

@@ -1,0 +1,179 @@
+#include "actors/checkpoint_coordinator.hpp"
+
+#include <chrono>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/error.hpp"
+#include "checkpoint/checkpoint_store.hpp"
+
+namespace weir {
+
+namespace {
+
+struct coordinator_state {
+  static inline const char* name = "weir.checkpoint_coordinator";
+
+  job_id job;
+  std::shared_ptr<const plan> p;
+  job_master_actor master;
+  std::optional<checkpoint_tracker> tracker;
+  std::optional<checkpoint_store> store;
+  std::vector<task_actor> tasks;
+  /// Execution indexes of the source subtasks.
+  std::vector<uint32_t> sources;
+  bool stopped = false;
+};
+
+using coordinator_pointer
+  = checkpoint_coordinator_actor::stateful_pointer<coordinator_state>;
+
+int64_t wall_millis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+void fail_if(coordinator_pointer self,
+             const checkpoint_tracker::failure_outcome& out) {
+  auto& st = self->state;
+  for (const auto& a : out.aborted_checkpoints)
+    st.store->abort(a.id);
+  if (out.fail_job && !out.aborted_checkpoints.empty()) {
+    st.stopped = true;
+    self->send(st.master, fail_atom::value,
+               "exceeded the tolerable failed checkpoints ("
+                 + std::to_string(
+                   st.tracker->settings().tolerable_failures)
+                 + "): checkpoint "
+                 + std::to_string(out.aborted_checkpoints.back().id) + " "
+                 + out.aborted_checkpoints.back().reason);
+  }
+}
+
+caf::expected<uint64_t> trigger(coordinator_pointer self) {
+  auto& st = self->state;
+  if (st.stopped || st.tasks.empty())
+    return make_error(actors_errc::invalid_job,
+                      "checkpoints are not running for job " + st.job.value);
+  auto id = st.tracker->try_trigger(self->clock().now());
+  if (!id)
+    return make_error(actors_errc::invalid_job,
+                      "too many checkpoints in progress (max concurrent "
+                        + std::to_string(st.tracker->settings().max_concurrent)
+                        + ") or within the min pause");
+  for (auto s : st.sources)
+    self->send(st.tasks[s], trigger_atom::value, *id);
+  self->delayed_send(self, st.tracker->settings().timeout,
+                     timeout_atom::value, *id);
+  return *id;
+}
+
+void complete(coordinator_pointer self,
+              const checkpoint_tracker::completed& c) {
+  auto& st = self->state;
+  proto::CheckpointMetadata md;
+  md.set_checkpoint_id(c.id);
+  md.set_job_id(st.job.value);
+  md.set_timestamp_millis(wall_millis());
+  for (const auto& h : c.handles) {
+    auto* sub = md.add_subtasks();
+    sub->ParseFromString(h);
+  }
+  if (auto err = st.store->complete(std::move(md))) {
+    // The state is written but the checkpoint is not usable: a failure.
+    checkpoint_tracker::failure_outcome out;
+    out.aborted_checkpoints.push_back({c.id, error_text(err)});
+    out.fail_job = false;
+    fail_if(self, out);
+    return;
+  }
+  for (const auto& a : st.tracker->take_subsumed())
+    st.store->abort(a.id);
+  for (auto& t : st.tasks)
+    self->send(t, complete_atom::value, c.id);
+}
+
+checkpoint_coordinator_actor::behavior_type
+coordinator_impl(coordinator_pointer self, job_id job,
+                 checkpoint_settings settings, std::shared_ptr<const plan> p,
+                 job_master_actor master) {
+  auto& st = self->state;
+  st.job = std::move(job);
+  st.p = std::move(p);
+  st.master = std::move(master);
+  st.store.emplace(settings.dir, st.job.value, settings.retained);
+  // Ids continue after whatever an earlier run of the job left behind.
+  uint64_t first = 1;
+  if (auto next = st.store->next_id())
+    first = *next;
+  st.store->cleanup_incomplete();
+  st.tracker.emplace(settings, st.p->executions.size(), first);
+  for (size_t i = 0; i < st.p->executions.size(); ++i) {
+    const auto& t = st.p->tasks[st.p->executions[i].task];
+    if (st.p->graph.vertices[t.chain.front()].op->kind
+        == operator_kind::source)
+      st.sources.push_back(static_cast<uint32_t>(i));
+  }
+  return {
+    [=](connect_atom, const std::vector<caf::strong_actor_ptr>& tasks) {
+      auto& s = self->state;
+      s.tasks.clear();
+      for (const auto& t : tasks)
+        s.tasks.push_back(caf::actor_cast<task_actor>(t));
+      self->delayed_send(self, s.tracker->settings().interval,
+                         tick_atom::value);
+    },
+    [=](tick_atom) {
+      auto& s = self->state;
+      if (s.stopped)
+        return;
+      trigger(self);
+      self->delayed_send(self, s.tracker->settings().interval,
+                         tick_atom::value);
+    },
+    [=](trigger_atom) -> caf::result<uint64_t> {
+      auto id = trigger(self);
+      if (!id)
+        return std::move(id.error());
+      return *id;
+    },
+    [=](timeout_atom, uint64_t) {
+      auto& s = self->state;
+      fail_if(self, s.tracker->expire(self->clock().now()));
+    },
+    [=](ack_atom, uint64_t id, uint32_t execution, std::string& handle) {
+      auto& s = self->state;
+      auto done = s.tracker->acknowledge(id, execution, std::move(handle),
+                                         self->clock().now());
+      if (done)
+        complete(self, *done);
+    },
+    [=](decline_atom, uint64_t id, uint32_t, const std::string& reason) {
+      auto& s = self->state;
+      if (reason.find(source_finished_reason) != std::string::npos) {
+        // A bounded source ended: no later checkpoint can complete.
+        s.stopped = true;
+        for (const auto& a : s.tracker->abort_all(reason))
+          s.store->abort(a.id);
+        return;
+      }
+      fail_if(self, s.tracker->decline(id, reason));
+    },
+  };
+}
+
+} // namespace
+
+checkpoint_coordinator_actor
+spawn_checkpoint_coordinator(caf::actor_system& sys, job_id job,
+                             checkpoint_settings settings,
+                             std::shared_ptr<const plan> p,
+                             job_master_actor master) {
+  return sys.spawn(coordinator_impl, std::move(job), std::move(settings),
+                   std::move(p), std::move(master));
+}
+
+} // namespace weir
