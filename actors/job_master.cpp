@@ -1,6 +1,9 @@
 #include "actors/job_master.hpp"
 
 #include <chrono>
+#include <map>
+#include <optional>
+#include <random>
 
 #include <caf/actor_ostream.hpp>
 #include <caf/actor_system.hpp>
@@ -10,6 +13,9 @@
 
 #include "actors/checkpoint_coordinator.hpp"
 #include "actors/error.hpp"
+#include "checkpoint/checkpoint_store.hpp"
+#include "checkpoint/checkpoint_tracker.hpp"
+#include "scheduler/restart_strategy.hpp"
 #include "scheduler/job_graph.hpp"
 #include "scheduler/placement.hpp"
 #include "scheduler/plan.hpp"
@@ -41,8 +47,16 @@ struct job_master_state {
   job_listener_actor listener;
   job_master_config cfg;
   std::shared_ptr<const plan> p;
-  /// Null when the job takes no checkpoints.
+  /// Null when the job takes no checkpoints (or between attempts).
   checkpoint_coordinator_actor coordinator;
+  std::optional<checkpoint_settings> checkpointing;
+  std::optional<restart_policy> restarts;
+  /// Deployment attempt: replies and timers of older attempts are ignored.
+  uint32_t attempt = 0;
+  std::chrono::milliseconds restart_delay{0};
+  std::mt19937 rng{42};
+  /// Every failure: (epoch millis, cause), oldest first.
+  std::vector<std::pair<int64_t, std::string>> exceptions;
   std::string name_;
   job_state_machine machine{job_status::initializing, wall_now()};
   std::vector<execution_slot> executions;
@@ -90,22 +104,50 @@ bool all_executions_terminal(jm_pointer self) {
 
 /// Gives back every slot (also a request still waiting at the resource
 /// manager) and exits; the job must be terminal.
+void stop_coordinator(jm_pointer self) {
+  auto& st = self->state;
+  if (!st.coordinator)
+    return;
+  auto c = std::move(st.coordinator);
+  st.coordinator = nullptr;
+  self->send_exit(c, caf::exit_reason::user_shutdown);
+}
+
+void start_coordinator(jm_pointer self) {
+  auto& st = self->state;
+  if (!st.checkpointing || !st.checkpointing->enabled() || st.coordinator)
+    return;
+  st.coordinator = spawn_checkpoint_coordinator(
+    self->system(), st.id, *st.checkpointing, st.p, job_master_actor{self});
+  self->monitor(st.coordinator);
+}
+
 void release_and_quit(jm_pointer self) {
   auto& st = self->state;
   self->send(st.rm, release_atom::value, st.id);
-  if (st.coordinator)
-    self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
+  stop_coordinator(self);
   self->quit();
 }
 
-/// Completes FAILING/CANCELLING once every subtask is terminal.
+void acquire_slots(jm_pointer self);
+
+/// Completes FAILING/CANCELLING once every subtask is terminal; for
+/// RESTARTING, gives the slots back and schedules the next attempt.
 void settle(jm_pointer self) {
   auto& st = self->state;
   auto cur = st.machine.current();
-  if (cur != job_status::failing && cur != job_status::cancelling)
+  if (cur != job_status::failing && cur != job_status::cancelling
+      && cur != job_status::restarting)
     return;
   if (!all_executions_terminal(self))
     return;
+  if (cur == job_status::restarting) {
+    // Slots are requested anew: a dead task manager's are gone.
+    self->send(st.rm, release_atom::value, st.id);
+    self->delayed_send(self, st.restart_delay, restart_atom::value,
+                       st.attempt);
+    return;
+  }
   move_job(self, cur == job_status::failing ? job_status::failed
                                             : job_status::canceled);
   release_and_quit(self);
@@ -140,9 +182,23 @@ void fail_job(jm_pointer self, const std::string& cause) {
   auto& st = self->state;
   auto cur = st.machine.current();
   if (cur == job_status::failing || cur == job_status::cancelling
-      || is_terminal(cur))
+      || cur == job_status::restarting || is_terminal(cur))
     return;
+  st.exceptions.emplace_back(wall_now(), cause);
   st.cause = cause;
+  if (cur == job_status::running && st.restarts) {
+    std::uniform_real_distribution<double> jitter{0.0, 1.0};
+    auto d = st.restarts->on_failure(self->clock().now(), jitter(st.rng));
+    if (d.restart) {
+      st.restart_delay = d.delay;
+      move_job(self, job_status::restarting);
+      stop_coordinator(self);
+      cancel_executions(self);
+      settle(self);
+      return;
+    }
+    st.cause = cause + " (no restart: " + d.reason + ")";
+  }
   if (cur == job_status::initializing) {
     move_job(self, job_status::failed);
     release_and_quit(self);
@@ -159,8 +215,41 @@ void cancel_job(jm_pointer self) {
   if (cur == job_status::cancelling || is_terminal(cur))
     return;
   move_job(self, job_status::cancelling);
+  stop_coordinator(self);
   cancel_executions(self);
   settle(self);
+}
+
+/// Per (task, subtask): the state handle of the latest completed
+/// checkpoint, and its directory; empty when there is none.
+std::pair<std::string, std::map<std::pair<std::string, int32_t>, std::string>>
+restore_point(jm_pointer self) {
+  auto& st = self->state;
+  std::pair<std::string,
+            std::map<std::pair<std::string, int32_t>, std::string>>
+    out;
+  if (!st.checkpointing || !st.checkpointing->enabled())
+    return out;
+  checkpoint_store store{st.checkpointing->dir, st.id.value,
+                         st.checkpointing->retained};
+  auto ids = store.list();
+  if (!ids || ids->empty())
+    return out;
+  auto latest = store.latest();
+  if (!latest) {
+    caf::aout(self) << "job " << st.id.value << ": no usable checkpoint: "
+                    << error_text(latest.error()) << std::endl;
+    return out;
+  }
+  for (const auto& w : latest->warnings)
+    caf::aout(self) << "job " << st.id.value << ": " << w << std::endl;
+  out.first = latest->dir;
+  for (const auto& sub : latest->metadata.subtasks()) {
+    std::string bytes;
+    sub.SerializeToString(&bytes);
+    out.second[{sub.vertex_or_task_id(), sub.subtask()}] = std::move(bytes);
+  }
+  return out;
 }
 
 void start_tasks(jm_pointer self) {
@@ -200,7 +289,8 @@ void connect_tasks(jm_pointer self) {
 
 void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
   auto& st = self->state;
-  if (st.machine.current() != job_status::created) {
+  auto cur = st.machine.current();
+  if (cur != job_status::created && cur != job_status::restarting) {
     // Cancelled or failed while waiting for slots: nothing was deployed.
     for (size_t i = 0; i < st.executions.size(); ++i)
       if (!is_terminal(st.executions[i].machine.current()))
@@ -211,6 +301,11 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
     return;
   }
   move_job(self, job_status::running);
+  if (st.restarts)
+    st.restarts->on_running(self->clock().now());
+  start_coordinator(self);
+  auto restore = restore_point(self);
+  auto attempt = st.attempt;
   std::vector<slot_ref> refs;
   for (const auto& g : grants)
     refs.push_back(slot_ref{g.task_manager_index, g.slot});
@@ -232,11 +327,24 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
     req.slot = grant.slot;
     req.master = job_master_actor{self};
     req.coordinator = st.coordinator;
+    if (!restore.first.empty()) {
+      const auto& ev = st.p->executions[i];
+      auto key = std::make_pair("task" + std::to_string(ev.task),
+                                static_cast<int32_t>(ev.subtask));
+      if (auto h = restore.second.find(key); h != restore.second.end()) {
+        req.restore_dir = restore.first;
+        req.restore_handle = h->second;
+      }
+    }
     self->request(grant.task_manager, caf::infinite, deploy_atom::value,
                   std::move(req))
       .then(
-        [self, i](task_actor& t) {
+        [self, i, attempt](task_actor& t) {
           auto& s = self->state;
+          if (s.attempt != attempt) {
+            self->send(t, cancel_atom::value);
+            return;
+          }
           auto& ex = s.executions[i];
           ex.handle = t;
           self->monitor(t);
@@ -247,13 +355,48 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
           if (++s.deployed == s.executions.size())
             connect_tasks(self);
         },
-        [self, i](caf::error& err) {
+        [self, i, attempt](caf::error& err) {
+          if (self->state.attempt != attempt)
+            return;
           move_exec(self, i, execution_state::failed);
           fail_job(self, "deployment of subtask " + std::to_string(i)
                            + " failed: " + error_text(err));
           settle(self);
         });
   }
+}
+
+void acquire_slots(jm_pointer self) {
+  auto& st = self->state;
+  auto attempt = st.attempt;
+  auto needed = static_cast<uint32_t>(st.p->required_slots());
+  self->request(st.rm, caf::infinite, request_atom::value, st.id, needed,
+                st.cfg.slot_request_timeout)
+    .then(
+      [self, attempt](std::vector<slot_grant>& grants) {
+        if (self->state.attempt == attempt)
+          deploy(self, grants);
+      },
+      [self, attempt](caf::error& err) {
+        auto& s = self->state;
+        if (s.attempt != attempt)
+          return;
+        if (s.machine.current() == job_status::cancelling) {
+          for (size_t i = 0; i < s.executions.size(); ++i)
+            move_exec(self, i, execution_state::canceled);
+          settle(self);
+          return;
+        }
+        if (s.machine.current() == job_status::restarting) {
+          // No slots for the next attempt: the job cannot recover.
+          s.cause = "restart failed: " + error_text(err) + "; last failure: "
+                    + s.cause;
+          move_job(self, job_status::failed);
+          release_and_quit(self);
+          return;
+        }
+        fail_job(self, error_text(err));
+      });
 }
 
 job_master_actor::behavior_type
@@ -272,6 +415,12 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
   st.cfg = cfg;
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
+    if (s.coordinator && s.coordinator.address() == dm.source) {
+      s.coordinator = nullptr;
+      fail_job(self, "the checkpoint coordinator exited unexpectedly: "
+                       + error_text(dm.reason));
+      return;
+    }
     for (size_t i = 0; i < s.executions.size(); ++i) {
       auto& ex = s.executions[i];
       if (!ex.handle || ex.handle.address() != dm.source)
@@ -320,34 +469,32 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
     self->quit();
     return job_master_actor::behavior_type::make_empty_behavior();
   }
-  if (cp->enabled()) {
-    st.coordinator = spawn_checkpoint_coordinator(
-      self->system(), st.id, *cp, st.p, job_master_actor{self});
-    self->link_to(st.coordinator);
+  st.checkpointing = *cp;
+  auto rs = resolve_restart_settings(parsed.restart_strategy(), cp->enabled());
+  if (!rs) {
+    st.cause = error_text(rs.error());
+    move_job(self, job_status::failed);
+    self->quit();
+    return job_master_actor::behavior_type::make_empty_behavior();
   }
+  if (rs->kind != restart_settings::none)
+    st.restarts.emplace(*rs);
+  std::seed_seq seq(st.id.value.begin(), st.id.value.end());
+  st.rng.seed(seq);
   st.executions.resize(st.p->executions.size());
   move_job(self, job_status::created);
-  auto needed = static_cast<uint32_t>(st.p->required_slots());
-  self->request(st.rm, caf::infinite, request_atom::value, st.id, needed,
-                st.cfg.slot_request_timeout)
-    .then(
-      [self](std::vector<slot_grant>& grants) { deploy(self, grants); },
-      [self](caf::error& err) {
-        auto& s = self->state;
-        if (s.machine.current() == job_status::cancelling) {
-          for (size_t i = 0; i < s.executions.size(); ++i)
-            move_exec(self, i, execution_state::canceled);
-          settle(self);
-          return;
-        }
-        fail_job(self, error_text(err));
-      });
+  acquire_slots(self);
   return {
     [=](task_state_atom, uint32_t i, execution_state to, std::string cause) {
       auto& s = self->state;
       if (i >= s.executions.size())
         return;
       auto& ex = s.executions[i];
+      // Reports of an earlier attempt's tasks are stale.
+      if (!ex.handle
+          || caf::actor_cast<caf::actor_addr>(self->current_sender())
+               != ex.handle.address())
+        return;
       if (is_terminal(ex.machine.current()))
         return;
       if (ex.machine.current() == execution_state::canceling
@@ -386,6 +533,18 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
     },
     [=](cancel_atom) { cancel_job(self); },
     [=](fail_atom, const std::string& cause) { fail_job(self, cause); },
+    [=](restart_atom, uint32_t attempt) {
+      auto& s = self->state;
+      if (s.attempt != attempt
+          || s.machine.current() != job_status::restarting)
+        return;
+      ++s.attempt;
+      s.executions.clear();
+      s.executions.resize(s.p->executions.size());
+      s.deployed = 0;
+      s.connected = 0;
+      acquire_slots(self);
+    },
     [=](tasks_atom) {
       std::vector<caf::strong_actor_ptr> out;
       for (const auto& ex : self->state.executions)

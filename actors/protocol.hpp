@@ -48,6 +48,7 @@ using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using request_atom = caf::atom_constant<caf::atom("request")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
@@ -242,6 +243,8 @@ using job_master_actor = caf::typed_actor<
   caf::reacts_to<cancel_atom>,
   // Fail the job with this cause (e.g. too many failed checkpoints).
   caf::reacts_to<fail_atom, std::string>,
+  // Self-sent: the restart delay of attempt `n` has passed.
+  caf::reacts_to<restart_atom, uint32_t>,
   // Details of the job.
   caf::replies_to<info_atom>::with<job_info>,
   // Handles of the deployed subtasks, by execution index (null where not
@@ -260,12 +263,17 @@ struct deploy_request {
   job_master_actor master;
   /// Null when checkpoints are disabled.
   checkpoint_coordinator_actor coordinator;
+  /// When restoring: the checkpoint directory and this subtask's state
+  /// handle (a serialized SubtaskStateHandle); empty otherwise.
+  std::string restore_dir;
+  std::string restore_handle;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
   return f(caf::meta::type_name("weir::deploy_request"), x.job, x.spec,
-           x.options, x.execution, x.slot, x.master, x.coordinator);
+           x.options, x.execution, x.slot, x.master, x.coordinator,
+           x.restore_dir, x.restore_handle);
 }
 
 /// One parallel subtask: a chain of operators with input and output

@@ -333,6 +333,33 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p,
     return task_actor::behavior_type::make_empty_behavior();
   }
   st.chain = std::move(*chain);
+  if (st.cp && !st.cp->restore_handle.empty()) {
+    // Restore before any other handler runs.
+    proto::SubtaskStateHandle handle;
+    caf::error err;
+    if (!handle.ParseFromString(st.cp->restore_handle)) {
+      err = make_error(actors_errc::deployment_failed,
+                       "corrupt state handle");
+    } else if (auto bytes = checkpoint_store::read_subtask_state(
+                 st.cp->restore_dir, handle)) {
+      try {
+        err = st.chain->restore(*bytes);
+      } catch (const std::exception& e) {
+        err = make_error(actors_errc::task_failed,
+                         "vertex '" + st.chain->current_vertex()
+                           + "' failed to restore: " + e.what());
+      }
+    } else {
+      err = bytes.error();
+    }
+    if (err) {
+      st.done = true;
+      auto cause = st.where() + ": restore failed: " + error_text(err);
+      report(self, execution_state::failed, cause);
+      self->quit(make_error(actors_errc::task_failed, cause));
+      return task_actor::behavior_type::make_empty_behavior();
+    }
+  }
   return {
     [=](connect_atom, const std::vector<caf::strong_actor_ptr>& peers) {
       auto& s = self->state;

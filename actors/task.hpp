@@ -16,6 +16,9 @@ struct task_checkpointing {
   /// state.checkpoints.dir and state.checkpoints.num-retained.
   std::string dir;
   uint32_t retained = 1;
+  /// Restore from this checkpoint directory and handle before starting.
+  std::string restore_dir;
+  std::string restore_handle;
 };
 
 /// Spawns the subtask `execution` of plan `p` (called by the task manager,

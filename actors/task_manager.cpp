@@ -110,8 +110,16 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
                             + " is not part of job " + req.job.value);
       std::shared_ptr<const task_checkpointing> cp;
       if (auto i = self->state.checkpointing.find(req.job);
-          i != self->state.checkpointing.end() && req.coordinator)
-        cp = i->second;
+          i != self->state.checkpointing.end() && req.coordinator) {
+        if (req.restore_handle.empty()) {
+          cp = i->second;
+        } else {
+          auto copy = std::make_shared<task_checkpointing>(*i->second);
+          copy->restore_dir = req.restore_dir;
+          copy->restore_handle = req.restore_handle;
+          cp = std::move(copy);
+        }
+      }
       auto t = spawn_task(self->system(), *p, req.execution,
                           req.options.data_plane, req.master,
                           req.coordinator, std::move(cp));

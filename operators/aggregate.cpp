@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "api/codec.hpp"
+
 #include "operators/support.hpp"
 
 namespace weir::builtins {
@@ -103,6 +105,41 @@ public:
   }
 
   /// The aggregate rows, sorted by key, leaving the state empty.
+  /// Every key with its aggregate as rows {key..., aggregate}, in key
+  /// order, encoded with the row codec: the checkpointed state.
+  std::string snapshot() const {
+    std::vector<row> rows;
+    rows.reserve(state_.size());
+    for (const auto& kvp : state_) {
+      auto r = kvp.first;
+      r.push_back(kvp.second);
+      rows.push_back(std::move(r));
+    }
+    std::sort(rows.begin(), rows.end());
+    return encode_rows(rows);
+  }
+
+  /// Replaces the state with a snapshot's; throws on corrupt bytes (the
+  /// task turns that into a failure naming the vertex).
+  void restore(const std::string& bytes) {
+    state_.clear();
+    if (bytes.empty())
+      return;
+    auto rows = decode_rows(bytes);
+    if (!rows)
+      throw std::runtime_error("aggregate: corrupt checkpointed state");
+    for (auto& r : *rows) {
+      if (r.size() != key_indexes_.size() + 1)
+        throw std::runtime_error("aggregate: checkpointed state has rows of "
+                                 + std::to_string(r.size())
+                                 + " fields, expected "
+                                 + std::to_string(key_indexes_.size() + 1));
+      auto acc = std::move(r.back());
+      r.pop_back();
+      state_.emplace(std::move(r), std::move(acc));
+    }
+  }
+
   std::vector<row> take_sorted() {
     std::vector<row> out;
     out.reserve(state_.size());
@@ -186,6 +223,8 @@ operator_behavior make_aggregate(const operator_context& ctx) {
         update.push_back(entry.second);
         out.emit(std::move(update));
       },
+      [st](snapshot_t) { return st->snapshot(); },
+      [st](restore_t, const std::string& bytes) { st->restore(bytes); },
     };
   return operator_behavior{
     [st](const row& r, collector&) { st->add(r); },
@@ -193,6 +232,8 @@ operator_behavior make_aggregate(const operator_context& ctx) {
       for (auto& r : st->take_sorted())
         out.emit(std::move(r));
     },
+    [st](snapshot_t) { return st->snapshot(); },
+    [st](restore_t, const std::string& bytes) { st->restore(bytes); },
   };
 }
 

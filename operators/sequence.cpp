@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <stdexcept>
+
+#include "api/codec.hpp"
 
 #include "operators/support.hpp"
 
@@ -154,6 +157,18 @@ operator_behavior make_sequence(const operator_context& ctx) {
       if (st->bucket && n < budget)
         return poll_result::wait_for(st->bucket->until_next());
       return poll_result::ready();
+    },
+    // The read position: where this subtask resumes after a restore.
+    [st](snapshot_t) {
+      return encode_rows({row{value{st->next},
+                              value{static_cast<int64_t>(st->remaining)}}});
+    },
+    [st](restore_t, const std::string& bytes) {
+      auto rows = decode_rows(bytes);
+      if (!rows || rows->size() != 1 || (*rows)[0].size() != 2)
+        throw std::runtime_error("sequence: corrupt checkpointed position");
+      st->next = (*rows)[0][0].as_int64();
+      st->remaining = static_cast<uint64_t>((*rows)[0][1].as_int64());
     },
   };
 }
