@@ -1,8 +1,10 @@
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
+#include "api/codec.hpp"
 #include "operators/line_reader.hpp"
 #include "operators/parse.hpp"
 #include "operators/support.hpp"
@@ -74,6 +76,8 @@ struct file_source_state {
   }
 
   line_reader reader;
+  /// Set by a restore: where to continue once the file is open.
+  std::optional<std::pair<uint64_t, uint64_t>> resume;
   bool csv;
   bool skip_header;
   std::vector<std::string> names;
@@ -125,8 +129,11 @@ operator_behavior make_file_source(const operator_context& ctx) {
   auto st = std::make_shared<file_source_state>(ctx);
   return operator_behavior{
     [st](poll_t, collector& out, size_t budget) -> poll_result {
-      if (!st->reader.is_open())
+      if (!st->reader.is_open()) {
         st->reader.open();
+        if (st->resume)
+          st->reader.resume_at(st->resume->first, st->resume->second);
+      }
       // The budget bounds lines read, so skipped lines cannot stall a poll.
       for (size_t n = 0; n < budget; ++n) {
         if (!st->reader.next(st->line))
@@ -142,6 +149,29 @@ operator_behavior make_file_source(const operator_context& ctx) {
           out.emit(std::move(r));
       }
       return poll_result::ready();
+    },
+    // The read position: the byte offset of the next line, and the lines
+    // read so far (for line numbers in error messages).
+    [st](snapshot_t) {
+      auto offset = st->reader.is_open() ? st->reader.position()
+                    : st->resume         ? st->resume->first
+                                         : uint64_t{0};
+      auto lines = st->reader.is_open() ? st->reader.lines_read()
+                   : st->resume         ? st->resume->second
+                                        : uint64_t{0};
+      if (!st->reader.is_open() && !st->resume)
+        return std::string{};
+      return encode_rows({row{value{static_cast<int64_t>(offset)},
+                              value{static_cast<int64_t>(lines)}}});
+    },
+    [st](restore_t, const std::string& bytes) {
+      if (bytes.empty())
+        return;
+      auto rows = decode_rows(bytes);
+      if (!rows || rows->size() != 1 || (*rows)[0].size() != 2)
+        throw std::runtime_error("file_source: corrupt checkpointed position");
+      st->resume.emplace(static_cast<uint64_t>((*rows)[0][0].as_int64()),
+                         static_cast<uint64_t>((*rows)[0][1].as_int64()));
     },
   };
 }

@@ -59,6 +59,25 @@ void line_reader::open() {
   line_offset_ = pos_;
 }
 
+void line_reader::resume_at(uint64_t offset, uint64_t lines) {
+  if (!is_open())
+    open();
+  struct stat st;
+  if (::fstat(fileno(file_.get()), &st) != 0)
+    fail(std::string{"cannot stat: "} + std::strerror(errno));
+  if (offset < first_offset_ || offset > static_cast<uint64_t>(st.st_size))
+    fail("cannot resume at byte " + std::to_string(offset)
+         + ": outside this subtask's part of the file (did the file "
+           "change?)");
+  if (fseeko(file_.get(), static_cast<off_t>(offset), SEEK_SET) != 0)
+    fail(std::string{"cannot seek: "} + std::strerror(errno));
+  pos_ = offset;
+  buf_pos_ = 0;
+  buf_len_ = 0;
+  line_offset_ = offset;
+  lines_ = lines;
+}
+
 bool line_reader::fill() {
   buf_pos_ = 0;
   buf_len_ = std::fread(buf_.data(), 1, buf_.size(), file_.get());

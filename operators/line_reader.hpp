@@ -46,6 +46,23 @@ public:
     return line_offset_;
   }
 
+  /// Offset of the next unread byte: where reading resumes after a
+  /// restore (see resume_at).
+  uint64_t position() const {
+    return pos_;
+  }
+
+  /// Lines returned so far.
+  uint64_t lines_read() const {
+    return lines_;
+  }
+
+  /// Continues at `offset`, a value position() returned, with `lines`
+  /// lines already read; opens the file first if needed. Throws
+  /// std::runtime_error naming the path for an offset outside this
+  /// subtask's part of the file.
+  void resume_at(uint64_t offset, uint64_t lines);
+
   /// 1-based number in the whole file of the line last returned by next().
   /// The first call scans the part of the file before this subtask's range,
   /// so it is meant for error messages only.
