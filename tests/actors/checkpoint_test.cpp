@@ -196,3 +196,60 @@ TEST_CASE_FIXTURE(cluster_fixture,
   REQUIRE(ids);
   CHECK(!ids->empty());
 }
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "a job whose task manager dies restarts on the remaining "
+                  "slots from its latest checkpoint") {
+  temp_dir dir;
+  auto passes = std::make_shared<std::atomic<int>>(0);
+  auto rows = std::make_shared<std::atomic<int64_t>>(0);
+  start(2, 2, make_test_registry([&](operator_registry& r) {
+          add_bucket_operator(r, passes, rows);
+        }));
+  const int64_t n = 3000;
+  auto out = dir / "out";
+  auto spec = job_builder{"sums"}
+                .parallelism(2)
+                .vertex("numbers", "sequence",
+                        {{"to", std::to_string(n)}, {"rate", "1000"}})
+                .vertex("buckets", "bucket", {{"fail_at", "-1"}})
+                .vertex("sums", "aggregate",
+                        {{"key", "key"}, {"function", "sum"}, {"field", "value"}})
+                .vertex("out", "file_sink", {{"path", out}})
+                .forward("numbers", "buckets")
+                .hash("buckets", "sums", {"key"})
+                .forward("sums", "out")
+                .build();
+  auto* cp = spec.mutable_checkpointing();
+  cp->set_interval_ms(200);
+  cp->set_dir((dir / "chk"));
+  auto id = submit(spec);
+  REQUIRE(id);
+  auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
+  // Run about a second of job time, then kill the second task manager.
+  for (int i = 0; i < 100; ++i) {
+    sched.run();
+    sched.advance_time(std::chrono::milliseconds(10));
+  }
+  REQUIRE(!res->has_value());
+  caf::anon_send_exit(cluster.task_managers[1], caf::exit_reason::kill);
+  for (int i = 0; i < 100000 && !res->has_value(); ++i) {
+    sched.run();
+    sched.advance_time(std::chrono::milliseconds(10));
+  }
+  REQUIRE(res->has_value());
+  REQUIRE_MESSAGE(res->value()->status == job_status::finished,
+                  res->value()->cause);
+  std::map<int64_t, int64_t> expected;
+  for (int64_t v = 0; v < n; ++v)
+    expected[v % 7] += v;
+  std::map<int64_t, int64_t> got;
+  for (const auto& line : read_lines(out)) {
+    auto comma = line.find(',');
+    REQUIRE(comma != std::string::npos);
+    got[std::stoll(line.substr(0, comma))] = std::stoll(line.substr(comma + 1));
+  }
+  CHECK(got == expected);
+  // Default restart strategy with checkpoints: exponential-delay.
+  CHECK(rows->load() < n + 500);
+}
