@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -364,24 +365,51 @@ int main(int argc, char** argv) {
 
   auto totals = std::make_shared<sink_totals>();
   auto reg = make_registry(totals);
-  for (int p : {1, 2}) {
-    measurement m;
-    m.config = "weir p=" + std::to_string(p);
-    m.records = n;
-    // Two tasks per subtask index (source+modulo, aggregate+sink), each one
-    // actor: parallelism p keeps at most 2p cores busy.
-    m.cores = std::min(hw, 2 * p);
-    auto spec = keyed_count_job(n, k, p);
-    for (int r = 0; r < opts.repeat; ++r) {
-      clocks elapsed;
-      if (!run_job(spec, reg, *totals, opts, p, elapsed))
-        return 1;
-      m.keep(elapsed);
-    }
-    table.push_back(m);
+  // Each parallelism runs without checkpoints and with exactly-once
+  // checkpoints every second into a fresh directory.
+  std::string chk_tmpl = "/tmp/weir-bench-chk-XXXXXX";
+  if (mkdtemp(chk_tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    return 1;
   }
+  std::vector<std::pair<std::string, double>> ratios;
+  for (int p : {1, 2}) {
+    double plain_rate = 0;
+    for (bool chk : {false, true}) {
+      measurement m;
+      m.config = "weir p=" + std::to_string(p) + (chk ? " chk 1s" : "");
+      m.records = n;
+      // Two tasks per subtask index (source+modulo, aggregate+sink), each
+      // one actor: parallelism p keeps at most 2p cores busy.
+      m.cores = std::min(hw, 2 * p);
+      auto spec = keyed_count_job(n, k, p);
+      if (chk) {
+        auto* cp = spec.mutable_checkpointing();
+        cp->set_interval_ms(1000);
+        cp->set_dir(chk_tmpl);
+        cp->set_mode(proto::EXACTLY_ONCE);
+      }
+      for (int r = 0; r < opts.repeat; ++r) {
+        clocks elapsed;
+        if (!run_job(spec, reg, *totals, opts, p, elapsed))
+          return 1;
+        m.keep(elapsed);
+      }
+      if (chk)
+        ratios.emplace_back("p=" + std::to_string(p), m.rate() / plain_rate);
+      else
+        plain_rate = m.rate();
+      table.push_back(m);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(chk_tmpl, ec);
 
   print_table(table, base.rate());
+  for (const auto& r : ratios)
+    std::printf("throughput with checkpoints every second / without, %s: "
+                "%.3f\n",
+                r.first.c_str(), r.second);
   std::printf("cores: hardware threads the configuration may occupy; cpu "
               "util: process CPU seconds / wall seconds.\nweir figures "
               "include starting and stopping the actor system and mini "
