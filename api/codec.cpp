@@ -29,10 +29,6 @@ char* put_varint(char* p, uint64_t x) {
   return p;
 }
 
-void append_varint(std::string& out, uint64_t x) {
-  char buf[max_varint_size];
-  out.append(buf, put_varint(buf, x));
-}
 
 void append_fixed64(std::string& out, uint64_t x) {
   char buf[8];
@@ -118,18 +114,7 @@ public:
   /// non-minimal encodings (a trailing zero byte), so that every value has
   /// exactly one encoding.
   bool varint(uint64_t& x) {
-    x = 0;
-    for (size_t i = 0; i < max_varint_size; ++i) {
-      uint8_t b;
-      if (!byte(b))
-        return false;
-      if (i == max_varint_size - 1 && b > 1)
-        return false;
-      x |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
-      if ((b & 0x80) == 0)
-        return b != 0 || i == 0;
-    }
-    return false;
+    return read_varint(data_, size_, pos_, x);
   }
 
   bool fixed64(uint64_t& x) {
@@ -268,6 +253,26 @@ std::optional<std::vector<row>> decode_rows(const std::string& bytes) {
   if (in.remaining() != 0)
     return std::nullopt;
   return rows;
+}
+
+void append_varint(std::string& out, uint64_t x) {
+  char buf[max_varint_size];
+  out.append(buf, put_varint(buf, x));
+}
+
+bool read_varint(const char* data, size_t size, size_t& pos, uint64_t& x) {
+  x = 0;
+  for (size_t i = 0; i < max_varint_size; ++i) {
+    if (pos >= size)
+      return false;
+    auto b = static_cast<uint8_t>(data[pos++]);
+    if (i == max_varint_size - 1 && b > 1)
+      return false;
+    x |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
+    if ((b & 0x80) == 0)
+      return b != 0 || i == 0;
+  }
+  return false;
 }
 
 } // namespace weir

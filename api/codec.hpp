@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,14 @@ namespace weir {
 /// Used for batches that leave the process and for state files; rows inside
 /// one process travel as objects.
 void encode_row(const row& r, std::string& out);
+
+/// Appends `x` as a varint (7 bits per byte, least significant first).
+void append_varint(std::string& out, uint64_t x);
+
+/// Reads a varint at `pos` of [data, data + size), advancing `pos`. Accepts
+/// only minimal encodings of at most 64 bits, so every value has exactly
+/// one encoding; false (pos unspecified) on malformed or truncated input.
+bool read_varint(const char* data, size_t size, size_t& pos, uint64_t& x);
 
 /// Encodes `rows` back to back after a varint row count.
 std::string encode_rows(const std::vector<row>& rows);

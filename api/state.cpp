@@ -13,15 +13,6 @@ namespace {
 
 // -- framing ------------------------------------------------------------------
 
-constexpr size_t max_varint_size = 10;
-
-void append_varint(std::string& out, uint64_t x) {
-  while (x >= 0x80) {
-    out += static_cast<char>((x & 0x7f) | 0x80);
-    x >>= 7;
-  }
-  out += static_cast<char>(x);
-}
 
 void append_string(std::string& out, const std::string& s) {
   append_varint(out, s.size());
@@ -52,18 +43,7 @@ public:
   }
 
   bool varint(uint64_t& x) {
-    x = 0;
-    for (size_t i = 0; i < max_varint_size; ++i) {
-      uint8_t b;
-      if (!byte(b))
-        return false;
-      if (i == max_varint_size - 1 && b > 1)
-        return false;
-      x |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
-      if ((b & 0x80) == 0)
-        return b != 0 || i == 0;
-    }
-    return false;
+    return read_varint(data_, size_, pos_, x);
   }
 
   /// A count of items that take at least one byte each: larger counts are

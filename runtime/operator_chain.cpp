@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "api/codec.hpp"
 #include "runtime/error.hpp"
 
 namespace weir {
@@ -102,37 +103,13 @@ poll_result operator_chain::on_poll(size_t budget) {
   return call(0, [&] { return ops_.front().on_poll(*links_.front(), budget); });
 }
 
-namespace {
-
-void put_varint(std::string& out, uint64_t x) {
-  while (x >= 0x80) {
-    out.push_back(static_cast<char>((x & 0x7F) | 0x80));
-    x >>= 7;
-  }
-  out.push_back(static_cast<char>(x));
-}
-
-bool get_varint(const std::string& in, size_t& pos, uint64_t& x) {
-  x = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (pos >= in.size())
-      return false;
-    auto byte = static_cast<uint8_t>(in[pos++]);
-    x |= static_cast<uint64_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0)
-      return true;
-  }
-  return false;
-}
-
-} // namespace
 
 std::string operator_chain::snapshot() {
   std::string out;
-  put_varint(out, ops_.size());
+  append_varint(out, ops_.size());
   for (size_t i = 0; i < ops_.size(); ++i) {
     auto bytes = call(i, [&] { return ops_[i].on_snapshot(); });
-    put_varint(out, bytes.size());
+    append_varint(out, bytes.size());
     out += bytes;
   }
   return out;
@@ -141,7 +118,7 @@ std::string operator_chain::snapshot() {
 caf::error operator_chain::restore(const std::string& bytes) {
   size_t pos = 0;
   uint64_t n = 0;
-  if (!get_varint(bytes, pos, n) || n != ops_.size())
+  if (!read_varint(bytes.data(), bytes.size(), pos, n) || n != ops_.size())
     return make_error(runtime_errc::protocol_violation,
                       "chain state holds " + std::to_string(n)
                         + " operators, the chain has "
@@ -149,7 +126,8 @@ caf::error operator_chain::restore(const std::string& bytes) {
   std::vector<std::string> parts;
   for (size_t i = 0; i < ops_.size(); ++i) {
     uint64_t len = 0;
-    if (!get_varint(bytes, pos, len) || len > bytes.size() - pos)
+    if (!read_varint(bytes.data(), bytes.size(), pos, len)
+        || len > bytes.size() - pos)
       return make_error(runtime_errc::protocol_violation,
                         "chain state is truncated at operator "
                           + contexts_[i].vertex);

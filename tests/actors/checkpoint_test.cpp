@@ -121,6 +121,42 @@ void add_bucket_operator(operator_registry& r,
   REQUIRE(!r.add(std::move(d)));
 }
 
+/// numbers (rate-limited) -> buckets -> keyed sums -> file sink, with
+/// checkpoints every 200 ms into `chk`.
+proto::JobSpec sums_job(int64_t n, const std::string& fail_at,
+                        const std::string& out, const std::string& chk) {
+  auto spec = job_builder{"sums"}
+                .parallelism(2)
+                .vertex("numbers", "sequence",
+                        {{"to", std::to_string(n)}, {"rate", "1000"}})
+                .vertex("buckets", "bucket", {{"fail_at", fail_at}})
+                .vertex("sums", "aggregate",
+                        {{"key", "key"}, {"function", "sum"}, {"field", "value"}})
+                .vertex("out", "file_sink", {{"path", out}})
+                .forward("numbers", "buckets")
+                .hash("buckets", "sums", {"key"})
+                .forward("sums", "out")
+                .build();
+  auto* cp = spec.mutable_checkpointing();
+  cp->set_interval_ms(200);
+  cp->set_dir(chk);
+  return spec;
+}
+
+/// Checks the "key,sum" lines in `out` against sums computed here.
+void check_sums(const std::string& out, int64_t n) {
+  std::map<int64_t, int64_t> expected;
+  for (int64_t v = 0; v < n; ++v)
+    expected[v % 7] += v;
+  std::map<int64_t, int64_t> got;
+  for (const auto& line : read_lines(out)) {
+    auto comma = line.find(',');
+    REQUIRE(comma != std::string::npos);
+    got[std::stoll(line.substr(0, comma))] = std::stoll(line.substr(comma + 1));
+  }
+  CHECK(got == expected);
+}
+
 } // namespace
 
 TEST_CASE_FIXTURE(cluster_fixture,
@@ -134,21 +170,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
         }));
   const int64_t n = 3000;
   auto out = dir / "out";
-  auto spec = job_builder{"sums"}
-                .parallelism(2)
-                .vertex("numbers", "sequence",
-                        {{"to", std::to_string(n)}, {"rate", "1000"}})
-                .vertex("buckets", "bucket", {{"fail_at", "2222"}})
-                .vertex("sums", "aggregate",
-                        {{"key", "key"}, {"function", "sum"}, {"field", "value"}})
-                .vertex("out", "file_sink", {{"path", out}})
-                .forward("numbers", "buckets")
-                .hash("buckets", "sums", {"key"})
-                .forward("sums", "out")
-                .build();
-  auto* cp = spec.mutable_checkpointing();
-  cp->set_interval_ms(200);
-  cp->set_dir((dir / "chk"));
+  auto spec = sums_job(n, "2222", out, dir / "chk");
   auto* rs = spec.mutable_restart_strategy();
   rs->set_type("fixed-delay");
   rs->set_attempts(2);
@@ -169,17 +191,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
   CHECK(passes->load() == 2);
   CHECK(rows->load() > n);
   CHECK(rows->load() < n + 500);
-  // Sums computed here, independently.
-  std::map<int64_t, int64_t> expected;
-  for (int64_t v = 0; v < n; ++v)
-    expected[v % 7] += v;
-  std::map<int64_t, int64_t> got;
-  for (const auto& line : read_lines(out)) {
-    auto comma = line.find(',');
-    REQUIRE(comma != std::string::npos);
-    got[std::stoll(line.substr(0, comma))] = std::stoll(line.substr(comma + 1));
-  }
-  CHECK(got == expected);
+  check_sums(out, n);
   auto info = ask<job_info>(cluster.job_manager, info_atom::value, *id);
   sched.run();
   std::vector<job_status> path;
@@ -208,21 +220,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
         }));
   const int64_t n = 3000;
   auto out = dir / "out";
-  auto spec = job_builder{"sums"}
-                .parallelism(2)
-                .vertex("numbers", "sequence",
-                        {{"to", std::to_string(n)}, {"rate", "1000"}})
-                .vertex("buckets", "bucket", {{"fail_at", "-1"}})
-                .vertex("sums", "aggregate",
-                        {{"key", "key"}, {"function", "sum"}, {"field", "value"}})
-                .vertex("out", "file_sink", {{"path", out}})
-                .forward("numbers", "buckets")
-                .hash("buckets", "sums", {"key"})
-                .forward("sums", "out")
-                .build();
-  auto* cp = spec.mutable_checkpointing();
-  cp->set_interval_ms(200);
-  cp->set_dir((dir / "chk"));
+  auto spec = sums_job(n, "-1", out, dir / "chk");
   auto id = submit(spec);
   REQUIRE(id);
   auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
@@ -240,16 +238,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
   REQUIRE(res->has_value());
   REQUIRE_MESSAGE(res->value()->status == job_status::finished,
                   res->value()->cause);
-  std::map<int64_t, int64_t> expected;
-  for (int64_t v = 0; v < n; ++v)
-    expected[v % 7] += v;
-  std::map<int64_t, int64_t> got;
-  for (const auto& line : read_lines(out)) {
-    auto comma = line.find(',');
-    REQUIRE(comma != std::string::npos);
-    got[std::stoll(line.substr(0, comma))] = std::stoll(line.substr(comma + 1));
-  }
-  CHECK(got == expected);
+  check_sums(out, n);
   // Default restart strategy with checkpoints: exponential-delay.
   CHECK(rows->load() < n + 500);
 }
