@@ -151,6 +151,12 @@ coordinator_impl(coordinator_pointer self, job_id job,
       if (done)
         complete(self, *done);
     },
+    [=](cancel_atom) {
+      auto& s = self->state;
+      for (const auto& a : s.tracker->abort_all("the job stopped"))
+        s.store->abort(a.id);
+      self->quit();
+    },
     [=](decline_atom, uint64_t id, uint32_t, const std::string& reason) {
       auto& s = self->state;
       if (reason.find(source_finished_reason) != std::string::npos) {

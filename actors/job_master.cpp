@@ -110,7 +110,9 @@ void stop_coordinator(jm_pointer self) {
     return;
   auto c = std::move(st.coordinator);
   st.coordinator = nullptr;
-  self->send_exit(c, caf::exit_reason::user_shutdown);
+  self->demonitor(c.address());
+  // It removes the files of checkpoints still in flight, then exits.
+  self->send(c, cancel_atom::value);
 }
 
 void start_coordinator(jm_pointer self) {

@@ -233,7 +233,9 @@ using checkpoint_coordinator_actor = caf::typed_actor<
   // Subtask `execution` took checkpoint `id`; `handle` locates its state.
   caf::reacts_to<ack_atom, uint64_t, uint32_t, std::string>,
   // Subtask `execution` could not take checkpoint `id`, for `reason`.
-  caf::reacts_to<decline_atom, uint64_t, uint32_t, std::string>>;
+  caf::reacts_to<decline_atom, uint64_t, uint32_t, std::string>,
+  // Stop: abort the checkpoints in flight, remove their files, exit.
+  caf::reacts_to<cancel_atom>>;
 
 /// One job's master: scheduling, lifecycle, failure handling.
 using job_master_actor = caf::typed_actor<

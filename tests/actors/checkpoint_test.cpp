@@ -84,6 +84,11 @@ TEST_CASE_FIXTURE(cluster_fixture,
     run_until([&] { return res->has_value(); });
     REQUIRE(res->has_value());
     CHECK(res->value()->status == job_status::canceled);
+    sched.run();
+    // Checkpoints in flight at the cancel leave no directories behind.
+    for (const auto& e : std::filesystem::directory_iterator{store.job_dir()})
+      CHECK_MESSAGE(std::filesystem::exists(e.path() / "_metadata"),
+                    e.path().string());
     cluster.shutdown();
     sched.run();
   }
