@@ -45,8 +45,7 @@ void fail_if(coordinator_pointer self,
     st.stopped = true;
     self->send(st.master, fail_atom::value,
                "exceeded the tolerable failed checkpoints ("
-                 + std::to_string(
-                   st.tracker->settings().tolerable_failures)
+                 + std::to_string(st.tracker->settings().tolerable_failures)
                  + "): checkpoint "
                  + std::to_string(out.aborted_checkpoints.back().id) + " "
                  + out.aborted_checkpoints.back().reason);
@@ -66,8 +65,8 @@ caf::expected<uint64_t> trigger(coordinator_pointer self) {
                         + ") or within the min pause");
   for (auto s : st.sources)
     self->send(st.tasks[s], trigger_atom::value, *id);
-  self->delayed_send(self, st.tracker->settings().timeout,
-                     timeout_atom::value, *id);
+  self->delayed_send(self, st.tracker->settings().timeout, timeout_atom::value,
+                     *id);
   return *id;
 }
 
@@ -113,8 +112,7 @@ coordinator_impl(coordinator_pointer self, job_id job,
   st.tracker.emplace(settings, st.p->executions.size(), first);
   for (size_t i = 0; i < st.p->executions.size(); ++i) {
     const auto& t = st.p->tasks[st.p->executions[i].task];
-    if (st.p->graph.vertices[t.chain.front()].op->kind
-        == operator_kind::source)
+    if (st.p->graph.vertices[t.chain.front()].op->kind == operator_kind::source)
       st.sources.push_back(static_cast<uint32_t>(i));
   }
   return {
@@ -173,11 +171,9 @@ coordinator_impl(coordinator_pointer self, job_id job,
 
 } // namespace
 
-checkpoint_coordinator_actor
-spawn_checkpoint_coordinator(caf::actor_system& sys, job_id job,
-                             checkpoint_settings settings,
-                             std::shared_ptr<const plan> p,
-                             job_master_actor master) {
+checkpoint_coordinator_actor spawn_checkpoint_coordinator(
+  caf::actor_system& sys, job_id job, checkpoint_settings settings,
+  std::shared_ptr<const plan> p, job_master_actor master) {
   return sys.spawn(coordinator_impl, std::move(job), std::move(settings),
                    std::move(p), std::move(master));
 }

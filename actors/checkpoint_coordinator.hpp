@@ -20,10 +20,8 @@ constexpr const char* source_finished_reason = "source finished";
 /// the checkpoint completed. Declined and expired checkpoints are aborted
 /// and their files removed; more consecutive failures than
 /// `settings.tolerable_failures` fail the job through `master`.
-checkpoint_coordinator_actor
-spawn_checkpoint_coordinator(caf::actor_system& sys, job_id job,
-                             checkpoint_settings settings,
-                             std::shared_ptr<const plan> p,
-                             job_master_actor master);
+checkpoint_coordinator_actor spawn_checkpoint_coordinator(
+  caf::actor_system& sys, job_id job, checkpoint_settings settings,
+  std::shared_ptr<const plan> p, job_master_actor master);
 
 } // namespace weir

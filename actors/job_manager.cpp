@@ -94,9 +94,9 @@ job_manager_impl(jmgr_pointer self,
         return;
       // The master died without reporting a terminal status.
       rec.status = job_status::failed;
-      rec.cause = "the job master exited unexpectedly: "
-                  + (dm.reason ? error_text(dm.reason)
-                               : std::string{"normal exit"});
+      rec.cause
+        = "the job master exited unexpectedly: "
+          + (dm.reason ? error_text(dm.reason) : std::string{"normal exit"});
       for (auto& w : rec.waiters)
         w.deliver(job_result{kvp.first, rec.status, rec.cause});
       rec.waiters.clear();
@@ -161,8 +161,8 @@ job_manager_impl(jmgr_pointer self,
       info.transitions = i->second.transitions;
       return info;
     },
-    [=](tasks_atom, const job_id& id)
-      -> caf::result<std::vector<caf::strong_actor_ptr>> {
+    [=](tasks_atom,
+        const job_id& id) -> caf::result<std::vector<caf::strong_actor_ptr>> {
       auto& s = self->state;
       auto i = s.jobs.find(id);
       if (i == s.jobs.end())

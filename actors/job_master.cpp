@@ -146,8 +146,7 @@ void settle(jm_pointer self) {
   if (cur == job_status::restarting) {
     // Slots are requested anew: a dead task manager's are gone.
     self->send(st.rm, release_atom::value, st.id);
-    self->delayed_send(self, st.restart_delay, restart_atom::value,
-                       st.attempt);
+    self->delayed_send(self, st.restart_delay, restart_atom::value, st.attempt);
     return;
   }
   move_job(self, cur == job_status::failing ? job_status::failed
@@ -227,8 +226,7 @@ void cancel_job(jm_pointer self) {
 std::pair<std::string, std::map<std::pair<std::string, int32_t>, std::string>>
 restore_point(jm_pointer self) {
   auto& st = self->state;
-  std::pair<std::string,
-            std::map<std::pair<std::string, int32_t>, std::string>>
+  std::pair<std::string, std::map<std::pair<std::string, int32_t>, std::string>>
     out;
   if (!st.checkpointing || !st.checkpointing->enabled())
     return out;
@@ -239,8 +237,9 @@ restore_point(jm_pointer self) {
     return out;
   auto latest = store.latest();
   if (!latest) {
-    caf::aout(self) << "job " << st.id.value << ": no usable checkpoint: "
-                    << error_text(latest.error()) << std::endl;
+    caf::aout(self) << "job " << st.id.value
+                    << ": no usable checkpoint: " << error_text(latest.error())
+                    << std::endl;
     return out;
   }
   for (const auto& w : latest->warnings)
@@ -272,8 +271,9 @@ void connect_tasks(jm_pointer self) {
   for (auto& ex : st.executions)
     peers.push_back(caf::actor_cast<caf::strong_actor_ptr>(ex.handle));
   for (size_t i = 0; i < st.executions.size(); ++i) {
-    self->request(st.executions[i].handle, caf::infinite,
-                  connect_atom::value, peers)
+    self
+      ->request(st.executions[i].handle, caf::infinite, connect_atom::value,
+                peers)
       .then(
         [self](ok_atom) {
           auto& s = self->state;
@@ -283,8 +283,8 @@ void connect_tasks(jm_pointer self) {
             start_tasks(self);
         },
         [self, i](caf::error& err) {
-          fail_job(self, "could not connect subtask "
-                           + std::to_string(i) + ": " + error_text(err));
+          fail_job(self, "could not connect subtask " + std::to_string(i) + ": "
+                           + error_text(err));
         });
   }
 }
@@ -338,8 +338,9 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
         req.restore_handle = h->second;
       }
     }
-    self->request(grant.task_manager, caf::infinite, deploy_atom::value,
-                  std::move(req))
+    self
+      ->request(grant.task_manager, caf::infinite, deploy_atom::value,
+                std::move(req))
       .then(
         [self, i, attempt](task_actor& t) {
           auto& s = self->state;
@@ -372,8 +373,9 @@ void acquire_slots(jm_pointer self) {
   auto& st = self->state;
   auto attempt = st.attempt;
   auto needed = static_cast<uint32_t>(st.p->required_slots());
-  self->request(st.rm, caf::infinite, request_atom::value, st.id, needed,
-                st.cfg.slot_request_timeout)
+  self
+    ->request(st.rm, caf::infinite, request_atom::value, st.id, needed,
+              st.cfg.slot_request_timeout)
     .then(
       [self, attempt](std::vector<slot_grant>& grants) {
         if (self->state.attempt == attempt)
@@ -391,8 +393,8 @@ void acquire_slots(jm_pointer self) {
         }
         if (s.machine.current() == job_status::restarting) {
           // No slots for the next attempt: the job cannot recover.
-          s.cause = "restart failed: " + error_text(err) + "; last failure: "
-                    + s.cause;
+          s.cause = "restart failed: " + error_text(err)
+                    + "; last failure: " + s.cause;
           move_job(self, job_status::failed);
           release_and_quit(self);
           return;
@@ -401,12 +403,10 @@ void acquire_slots(jm_pointer self) {
       });
 }
 
-job_master_actor::behavior_type
-job_master_impl(jm_pointer self, job_id id, std::string spec,
-                submit_options options,
-                std::shared_ptr<const operator_registry> registry,
-                resource_manager_actor rm, job_listener_actor listener,
-                job_master_config cfg) {
+job_master_actor::behavior_type job_master_impl(
+  jm_pointer self, job_id id, std::string spec, submit_options options,
+  std::shared_ptr<const operator_registry> registry, resource_manager_actor rm,
+  job_listener_actor listener, job_master_config cfg) {
   auto& st = self->state;
   st.id = std::move(id);
   st.spec = std::move(spec);
@@ -431,10 +431,10 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
       if (is_terminal(ex.machine.current()))
         break;
       // Gone without saying goodbye: crashed, killed, or lost its node.
-      auto cause = "subtask " + std::to_string(i) + " on task manager "
-                   + ex.task_manager + " exited unexpectedly: "
-                   + (dm.reason ? error_text(dm.reason)
-                                : std::string{"normal exit"});
+      auto cause
+        = "subtask " + std::to_string(i) + " on task manager " + ex.task_manager
+          + " exited unexpectedly: "
+          + (dm.reason ? error_text(dm.reason) : std::string{"normal exit"});
       if (ex.machine.current() == execution_state::canceling) {
         move_exec(self, i, execution_state::canceled);
       } else {
@@ -450,7 +450,8 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
   proto::JobSpec parsed;
   caf::expected<job_graph> graph = caf::error{};
   if (!parsed.ParseFromString(st.spec)) {
-    graph = make_error(actors_errc::invalid_job, "job descriptor does not parse");
+    graph
+      = make_error(actors_errc::invalid_job, "job descriptor does not parse");
   } else {
     graph_options opts;
     opts.default_parallelism = st.options.default_parallelism;
@@ -537,8 +538,7 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
     [=](fail_atom, const std::string& cause) { fail_job(self, cause); },
     [=](restart_atom, uint32_t attempt) {
       auto& s = self->state;
-      if (s.attempt != attempt
-          || s.machine.current() != job_status::restarting)
+      if (s.attempt != attempt || s.machine.current() != job_status::restarting)
         return;
       ++s.attempt;
       s.executions.clear();
@@ -583,9 +583,8 @@ job_master_impl(jm_pointer self, job_id id, std::string spec,
 
 job_master_actor spawn_job_master(
   caf::actor_system& sys, job_id id, std::string spec, submit_options options,
-  std::shared_ptr<const operator_registry> registry,
-  resource_manager_actor rm, job_listener_actor listener,
-  job_master_config cfg) {
+  std::shared_ptr<const operator_registry> registry, resource_manager_actor rm,
+  job_listener_actor listener, job_master_config cfg) {
   return sys.spawn(job_master_impl, std::move(id), std::move(spec), options,
                    std::move(registry), std::move(rm), std::move(listener),
                    cfg);

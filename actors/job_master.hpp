@@ -22,8 +22,7 @@ struct job_master_config {
 /// cancel. It releases its slots and exits once the job is terminal.
 job_master_actor spawn_job_master(
   caf::actor_system& sys, job_id id, std::string spec, submit_options options,
-  std::shared_ptr<const operator_registry> registry,
-  resource_manager_actor rm, job_listener_actor listener,
-  job_master_config cfg);
+  std::shared_ptr<const operator_registry> registry, resource_manager_actor rm,
+  job_listener_actor listener, job_master_config cfg);
 
 } // namespace weir

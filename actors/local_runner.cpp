@@ -19,8 +19,9 @@ run_local_job(const proto::JobSpec& spec,
   register_protocol(cfg);
   // CAF's default is max(cores, 4) workers, and idle ones poll; more
   // workers than cores only adds stealing overhead here.
-  auto threads = opts.threads > 0 ? opts.threads
-                                  : std::max(1u, std::thread::hardware_concurrency());
+  auto threads = opts.threads > 0
+                   ? opts.threads
+                   : std::max(1u, std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   // A source re-schedules itself as long as it has credit; without a bound
   // on messages per turn it would keep its worker forever and starve the
@@ -36,8 +37,9 @@ run_local_job(const proto::JobSpec& spec,
     std::string bytes;
     spec.SerializeToString(&bytes);
     caf::expected<job_id> id = caf::error{};
-    self->request(cluster.job_manager, caf::infinite, submit_atom::value,
-                  bytes, opts.submit)
+    self
+      ->request(cluster.job_manager, caf::infinite, submit_atom::value, bytes,
+                opts.submit)
       .receive([&](job_id& x) { id = std::move(x); },
                [&](caf::error& err) { id = std::move(err); });
     if (!id) {
@@ -46,9 +48,8 @@ run_local_job(const proto::JobSpec& spec,
       if (opts.on_submitted) {
         auto jm = cluster.job_manager;
         auto jid = *id;
-        opts.on_submitted(*id, [jm, jid] {
-          caf::anon_send(jm, cancel_atom::value, jid);
-        });
+        opts.on_submitted(
+          *id, [jm, jid] { caf::anon_send(jm, cancel_atom::value, jid); });
       }
       self->request(cluster.job_manager, caf::infinite, wait_atom::value, *id)
         .receive([&](job_result& r) { outcome = std::move(r); },

@@ -20,8 +20,7 @@ struct local_run_options {
   size_t threads = 0;
   /// Called once the job is accepted, from the calling thread; `cancel`
   /// may be called later from any thread (a signal handler thread, say).
-  std::function<void(const job_id&, std::function<void()> cancel)>
-    on_submitted;
+  std::function<void(const job_id&, std::function<void()> cancel)> on_submitted;
 };
 
 /// Runs `spec` on a fresh mini cluster in this process and blocks until the

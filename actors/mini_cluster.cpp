@@ -17,8 +17,7 @@ mini_cluster spawn_mini_cluster(caf::actor_system& sys,
   for (uint32_t i = 0; i < cfg.task_managers; ++i)
     mc.task_managers.push_back(
       spawn_task_manager(sys, "tm-" + std::to_string(i),
-                         cfg.slots_per_task_manager, reg,
-                         mc.resource_manager));
+                         cfg.slots_per_task_manager, reg, mc.resource_manager));
   mc.job_manager
     = spawn_job_manager(sys, reg, mc.resource_manager, cfg.job_manager);
   return mc;

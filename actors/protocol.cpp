@@ -10,7 +10,8 @@ void register_protocol(caf::actor_system_config& cfg) {
   cfg.add_message_type<job_status>("weir::job_status");
   cfg.add_message_type<execution_state>("weir::execution_state");
   cfg.add_message_type<job_result>("weir::job_result");
-  cfg.add_message_type<std::vector<job_result>>("std::vector<weir::job_result>");
+  cfg.add_message_type<std::vector<job_result>>(
+    "std::vector<weir::job_result>");
   cfg.add_message_type<subtask_info>("weir::subtask_info");
   cfg.add_message_type<job_info>("weir::job_info");
   cfg.add_message_type<submit_options>("weir::submit_options");

@@ -146,12 +146,13 @@ struct task_metrics {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_metrics& x) {
-  return f(caf::meta::type_name("weir::task_metrics"), x.execution,
-           x.rows_in, x.rows_out, x.batches_in, x.batches_out,
-           x.max_outstanding, x.queued_batches, x.backpressure_stalls);
+  return f(caf::meta::type_name("weir::task_metrics"), x.execution, x.rows_in,
+           x.rows_out, x.batches_in, x.batches_out, x.max_outstanding,
+           x.queued_batches, x.backpressure_stalls);
 }
 
-// -- job results and views ------------------------------------------------------
+// -- job results and views
+// ------------------------------------------------------
 
 /// The outcome of a job, sent to whoever waits for it.
 struct job_result {
@@ -163,8 +164,7 @@ struct job_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_result& x) {
-  return f(caf::meta::type_name("weir::job_result"), x.id, x.status,
-           x.cause);
+  return f(caf::meta::type_name("weir::job_result"), x.id, x.status, x.cause);
 }
 
 /// One subtask as the job master sees it.
@@ -209,11 +209,12 @@ struct submit_options {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, submit_options& x) {
-  return f(caf::meta::type_name("weir::submit_options"),
-           x.default_parallelism, x.data_plane);
+  return f(caf::meta::type_name("weir::submit_options"), x.default_parallelism,
+           x.data_plane);
 }
 
-// -- typed actor interfaces ------------------------------------------------------
+// -- typed actor interfaces
+// ------------------------------------------------------
 
 /// Receives job status changes; the job manager implements it.
 using job_listener_actor = caf::typed_actor<
@@ -226,8 +227,7 @@ using checkpoint_coordinator_actor = caf::typed_actor<
   // The job's subtasks, by execution index, once all of them run.
   caf::reacts_to<connect_atom, std::vector<caf::strong_actor_ptr>>,
   // Self-sent: the periodic trigger and the expiry check.
-  caf::reacts_to<tick_atom>,
-  caf::reacts_to<timeout_atom, uint64_t>,
+  caf::reacts_to<tick_atom>, caf::reacts_to<timeout_atom, uint64_t>,
   // Triggers a checkpoint now; replies with its id.
   caf::replies_to<trigger_atom>::with<uint64_t>,
   // Subtask `execution` took checkpoint `id`; `handle` locates its state.
@@ -283,8 +283,8 @@ typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
 using task_actor = caf::typed_actor<
   // Peers of every execution vertex of the job (index = execution index);
   // the task picks its producers and consumers from its channels.
-  caf::replies_to<connect_atom, std::vector<caf::strong_actor_ptr>>::with<
-    ok_atom>,
+  caf::replies_to<connect_atom,
+                  std::vector<caf::strong_actor_ptr>>::with<ok_atom>,
   // Begin: grant initial credits, sources start polling.
   caf::reacts_to<start_atom>,
   // Stop at once; the task reports CANCELED and exits.
@@ -344,8 +344,8 @@ using resource_manager_actor = caf::typed_actor<
   caf::replies_to<register_atom, std::string, uint32_t,
                   task_manager_actor>::with<ok_atom>,
   // A job master asks for `n` slots, waiting at most `timeout`.
-  caf::replies_to<request_atom, job_id, uint32_t, caf::timespan>::with<
-    std::vector<slot_grant>>,
+  caf::replies_to<request_atom, job_id, uint32_t,
+                  caf::timespan>::with<std::vector<slot_grant>>,
   // A job gives back all its slots.
   caf::reacts_to<release_atom, job_id>,
   // Self-sent: pending request `id` timed out.
@@ -361,8 +361,7 @@ using job_manager_actor = caf::typed_actor<
   caf::replies_to<wait_atom, job_id>::with<job_result>,
   caf::reacts_to<cancel_atom, job_id>,
   caf::replies_to<info_atom, job_id>::with<job_info>,
-  caf::replies_to<tasks_atom, job_id>::with<
-    std::vector<caf::strong_actor_ptr>>,
+  caf::replies_to<tasks_atom, job_id>::with<std::vector<caf::strong_actor_ptr>>,
   caf::replies_to<list_atom>::with<std::vector<job_result>>,
   caf::reacts_to<job_state_atom, job_id, job_status, std::string>>;
 

@@ -47,9 +47,9 @@ struct resource_manager_state {
           owner = job_id{};
     for (auto i = pending.begin(); i != pending.end();) {
       if (i->second.job == job) {
-        i->second.promise.deliver(make_error(
-          actors_errc::no_slots,
-          "the slot request of job " + job.value + " was withdrawn"));
+        i->second.promise.deliver(
+          make_error(actors_errc::no_slots, "the slot request of job "
+                                              + job.value + " was withdrawn"));
         i = pending.erase(i);
       } else {
         ++i;
@@ -85,8 +85,7 @@ struct resource_manager_state {
     for (const auto& ref : *chosen) {
       auto& tm = tms[ref.task_manager];
       tm.owners[ref.slot] = job;
-      out.push_back(slot_grant{tm.id,
-                               static_cast<uint32_t>(ref.task_manager),
+      out.push_back(slot_grant{tm.id, static_cast<uint32_t>(ref.task_manager),
                                static_cast<uint32_t>(ref.slot), tm.handle});
     }
     return out;
@@ -144,8 +143,8 @@ resource_manager_actor::behavior_type resource_manager_impl(rm_pointer self) {
       st.serve_pending();
       return ok_atom::value;
     },
-    [=](request_atom, job_id job, uint32_t count, caf::timespan timeout)
-      -> caf::result<std::vector<slot_grant>> {
+    [=](request_atom, job_id job, uint32_t count,
+        caf::timespan timeout) -> caf::result<std::vector<slot_grant>> {
       auto& st = self->state;
       if (auto sender = self->current_sender()) {
         auto addr = caf::actor_cast<caf::actor_addr>(sender);
@@ -179,16 +178,16 @@ resource_manager_actor::behavior_type resource_manager_impl(rm_pointer self) {
       if (i == st.pending.end())
         return;
       auto free = st.free_slots().size();
-      i->second.promise.deliver(make_error(
-        actors_errc::no_slots,
-        "could not allocate " + std::to_string(i->second.count)
-          + " slots for job " + i->second.job.value
-          + " before the slot request timeout: the cluster has "
-          + std::to_string(st.total_slots()) + " slots in "
-          + std::to_string(st.tms.size()) + " task managers, "
-          + std::to_string(free)
-          + " free (add task managers or slots, or lower the "
-            "parallelism)"));
+      i->second.promise.deliver(
+        make_error(actors_errc::no_slots,
+                   "could not allocate " + std::to_string(i->second.count)
+                     + " slots for job " + i->second.job.value
+                     + " before the slot request timeout: the cluster has "
+                     + std::to_string(st.total_slots()) + " slots in "
+                     + std::to_string(st.tms.size()) + " task managers, "
+                     + std::to_string(free)
+                     + " free (add task managers or slots, or lower the "
+                       "parallelism)"));
       st.pending.erase(i);
     },
     [=](info_atom) {

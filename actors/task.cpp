@@ -63,8 +63,8 @@ struct task_state {
 using task_pointer = task_actor::stateful_pointer<task_state>;
 
 void report(task_pointer self, execution_state st, std::string cause = {}) {
-  self->send(self->state.master, task_state_atom::value,
-             self->state.execution, st, std::move(cause));
+  self->send(self->state.master, task_state_atom::value, self->state.execution,
+             st, std::move(cause));
 }
 
 void fail(task_pointer self, const std::string& cause) {
@@ -149,9 +149,9 @@ void take_checkpoint(task_pointer self, uint64_t id) {
   const auto& t = st.p->tasks[ev.task];
   if (!st.store)
     st.store.emplace(st.cp->dir, st.cp->job.value, st.cp->retained);
-  auto handle = st.store->write_subtask_state(
-    id, "task" + std::to_string(ev.task), static_cast<uint32_t>(ev.subtask),
-    bytes);
+  auto handle
+    = st.store->write_subtask_state(id, "task" + std::to_string(ev.task),
+                                    static_cast<uint32_t>(ev.subtask), bytes);
   // The barrier goes on even if the write failed: downstream must not wait
   // for it, and the coordinator aborts the checkpoint on the decline.
   st.out->emit_barrier(id);
@@ -241,8 +241,7 @@ void process_inputs(task_pointer self) {
   // The last end of partition may have been processed while other
   // channels' events were held for alignment.
   if (st.running && !st.done && !st.input_ended && st.in->all_ended()
-      && st.ready.empty() && st.held.empty()
-      && !st.in->channels().empty())
+      && st.ready.empty() && st.held.empty() && !st.in->channels().empty())
     end_input(self);
   check_blocked(self);
   arm_flush(self);
@@ -259,8 +258,7 @@ void on_poll(task_pointer self) {
     return;
   }
   poll_result res;
-  auto ok = guarded(self,
-                    [&] { res = st.chain->on_poll(st.cfg.batch_rows); });
+  auto ok = guarded(self, [&] { res = st.chain->on_poll(st.cfg.batch_rows); });
   if (!ok)
     return;
   switch (res.kind) {
@@ -284,8 +282,8 @@ void on_poll(task_pointer self) {
 namespace {
 
 task_actor::behavior_type
-task_impl(task_pointer self, std::shared_ptr<const plan> p,
-          uint32_t execution, data_plane_config cfg, job_master_actor master,
+task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
+          data_plane_config cfg, job_master_actor master,
           checkpoint_coordinator_actor coordinator,
           std::shared_ptr<const task_checkpointing> cp) {
   auto& st = self->state;
@@ -305,14 +303,13 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p,
       auto& s = self->state;
       ++s.batches_out;
       auto consumer = s.p->channels[ch].consumer;
-      self->send(s.peers[consumer], data_atom::value,
-                 static_cast<uint64_t>(ch), batch{std::move(rows)});
+      self->send(s.peers[consumer], data_atom::value, static_cast<uint64_t>(ch),
+                 batch{std::move(rows)});
     },
     [self](size_t ch) {
       auto& s = self->state;
       auto consumer = s.p->channels[ch].consumer;
-      self->send(s.peers[consumer], end_atom::value,
-                 static_cast<uint64_t>(ch));
+      self->send(s.peers[consumer], end_atom::value, static_cast<uint64_t>(ch));
     });
   st.in.emplace(*st.p, execution, cfg.credits);
   st.out->on_barrier([self](size_t ch, uint64_t id) {
@@ -338,8 +335,7 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p,
     proto::SubtaskStateHandle handle;
     caf::error err;
     if (!handle.ParseFromString(st.cp->restore_handle)) {
-      err = make_error(actors_errc::deployment_failed,
-                       "corrupt state handle");
+      err = make_error(actors_errc::deployment_failed, "corrupt state handle");
     } else if (auto bytes = checkpoint_store::read_subtask_state(
                  st.cp->restore_dir, handle)) {
       try {
@@ -398,8 +394,10 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p,
       if (s.done)
         return;
       if (!s.in->push_batch(ch, std::move(b.rows))) {
-        fail(self, s.where() + ": protocol violation: unexpected batch on "
-                     "channel " + std::to_string(ch));
+        fail(self, s.where()
+                     + ": protocol violation: unexpected batch on "
+                       "channel "
+                     + std::to_string(ch));
         return;
       }
       process_inputs(self);
@@ -409,8 +407,10 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p,
       if (s.done)
         return;
       if (!s.in->push_end(ch)) {
-        fail(self, s.where() + ": protocol violation: unexpected end on "
-                     "channel " + std::to_string(ch));
+        fail(self, s.where()
+                     + ": protocol violation: unexpected end on "
+                       "channel "
+                     + std::to_string(ch));
         return;
       }
       process_inputs(self);
@@ -449,8 +449,10 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p,
       if (s.done)
         return;
       if (!s.in->push_barrier(ch, id)) {
-        fail(self, s.where() + ": protocol violation: unexpected barrier on "
-                     "channel " + std::to_string(ch));
+        fail(self, s.where()
+                     + ": protocol violation: unexpected barrier on "
+                       "channel "
+                     + std::to_string(ch));
         return;
       }
       process_inputs(self);

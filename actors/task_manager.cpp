@@ -34,8 +34,8 @@ struct task_manager_state {
 
 using tm_pointer = task_manager_actor::stateful_pointer<task_manager_state>;
 
-caf::expected<std::shared_ptr<const plan>>
-plan_for(tm_pointer self, const deploy_request& req) {
+caf::expected<std::shared_ptr<const plan>> plan_for(tm_pointer self,
+                                                    const deploy_request& req) {
   auto& st = self->state;
   auto i = st.plans.find(req.job);
   if (i != st.plans.end())
@@ -43,9 +43,8 @@ plan_for(tm_pointer self, const deploy_request& req) {
   proto::JobSpec spec;
   if (!spec.ParseFromString(req.spec))
     return make_error(actors_errc::deployment_failed,
-                      "task manager " + st.id
-                        + ": job descriptor of job " + req.job.value
-                        + " does not parse");
+                      "task manager " + st.id + ": job descriptor of job "
+                        + req.job.value + " does not parse");
   graph_options opts;
   opts.default_parallelism = req.options.default_parallelism;
   auto graph = build_job_graph(spec, *st.registry, opts);
@@ -92,15 +91,13 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
       s.checkpointing.erase(job);
     }
   });
-  self->request(rm, caf::infinite, register_atom::value, id, slots,
-                task_manager_actor{self})
+  self
+    ->request(rm, caf::infinite, register_atom::value, id, slots,
+              task_manager_actor{self})
     .then([](ok_atom) {},
-          [self](caf::error& err) {
-            self->quit(std::move(err));
-          });
+          [self](caf::error& err) { self->quit(std::move(err)); });
   return {
-    [=](deploy_atom,
-        const deploy_request& req) -> caf::result<task_actor> {
+    [=](deploy_atom, const deploy_request& req) -> caf::result<task_actor> {
       auto p = plan_for(self, req);
       if (!p)
         return std::move(p.error());
@@ -120,9 +117,9 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
           cp = std::move(copy);
         }
       }
-      auto t = spawn_task(self->system(), *p, req.execution,
-                          req.options.data_plane, req.master,
-                          req.coordinator, std::move(cp));
+      auto t
+        = spawn_task(self->system(), *p, req.execution, req.options.data_plane,
+                     req.master, req.coordinator, std::move(cp));
       auto& s = self->state;
       // Linked: a task manager's death takes its tasks with it; the
       // task manager itself survives its tasks (exit handler below).
@@ -142,8 +139,8 @@ task_manager_actor
 spawn_task_manager(caf::actor_system& sys, std::string id, uint32_t slots,
                    std::shared_ptr<const operator_registry> registry,
                    resource_manager_actor rm) {
-  return sys.spawn(task_manager_impl, std::move(id), slots,
-                   std::move(registry), std::move(rm));
+  return sys.spawn(task_manager_impl, std::move(id), slots, std::move(registry),
+                   std::move(rm));
 }
 
 } // namespace weir

@@ -29,7 +29,6 @@ char* put_varint(char* p, uint64_t x) {
   return p;
 }
 
-
 void append_fixed64(std::string& out, uint64_t x) {
   char buf[8];
   for (int i = 0; i < 8; ++i)

@@ -11,9 +11,8 @@ namespace weir {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  auto blank = [](char c) {
-    return std::isspace(static_cast<unsigned char>(c)) != 0;
-  };
+  auto blank
+    = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
   while (!s.empty() && blank(s.front()))
     s.remove_prefix(1);
   while (!s.empty() && blank(s.back()))
@@ -23,8 +22,8 @@ std::string_view trim(std::string_view s) {
 
 [[noreturn]] void bad_param(const operator_context& ctx,
                             const std::string& name, const std::string& what) {
-  throw std::invalid_argument("vertex '" + ctx.vertex + "': parameter '"
-                              + name + "' " + what);
+  throw std::invalid_argument("vertex '" + ctx.vertex + "': parameter '" + name
+                              + "' " + what);
 }
 
 // Parses all of `text` as a number; false on junk, overflow or nothing.

@@ -179,19 +179,16 @@ private:
       poll_ = [f = std::move(f)](collector& out, size_t budget) mutable {
         return f(poll, out, budget);
       };
-    } else if constexpr (std::is_invocable_r_v<std::string, F&,
-                                               snapshot_t>) {
+    } else if constexpr (std::is_invocable_r_v<std::string, F&, snapshot_t>) {
       snapshot_ = [f = std::move(f)]() mutable { return f(snapshot); };
     } else if constexpr (std::is_invocable_v<F&, restore_t,
                                              const std::string&>) {
       restore_ = [f = std::move(f)](const std::string& bytes) mutable {
         f(restore, bytes);
       };
-    } else if constexpr (std::is_invocable_v<F&, end_of_input_t,
-                                             collector&>) {
-      end_ = [f = std::move(f)](collector& out) mutable {
-        f(end_of_input, out);
-      };
+    } else if constexpr (std::is_invocable_v<F&, end_of_input_t, collector&>) {
+      end_
+        = [f = std::move(f)](collector& out) mutable { f(end_of_input, out); };
     } else if constexpr (std::is_invocable_v<F&, const row&, collector&>) {
       record_ = [f = std::move(f)](const row& r, collector& out) mutable {
         f(r, out);

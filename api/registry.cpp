@@ -125,10 +125,9 @@ caf::expected<parameters> operator_registry::resolve_params(
   // Unknown names first: a typo usually also causes a "missing" error, and
   // the typo is the real cause.
   for (const auto& kvp : given) {
-    auto known = std::any_of(op.params.begin(), op.params.end(),
-                             [&](const param_spec& p) {
-                               return p.name == kvp.first;
-                             });
+    auto known
+      = std::any_of(op.params.begin(), op.params.end(),
+                    [&](const param_spec& p) { return p.name == kvp.first; });
     if (known)
       continue;
     std::string msg = where + ": unknown parameter '" + kvp.first + "'";
@@ -155,20 +154,20 @@ caf::expected<parameters> operator_registry::resolve_params(
     }
     const auto& val = i->second;
     auto bad = [&](const std::string& why) {
-      return make_error(api_errc::bad_parameter,
-                        where + ": parameter '" + p.name + "' = '" + val
-                          + "' " + why);
+      return make_error(api_errc::bad_parameter, where + ": parameter '"
+                                                   + p.name + "' = '" + val
+                                                   + "' " + why);
     };
     auto check_field = [&](const std::string& f) -> caf::error {
       if (std::find(input_fields.begin(), input_fields.end(), f)
           != input_fields.end())
         return caf::none;
-      return make_error(api_errc::unknown_field,
-                        where + ": parameter '" + p.name + "' names field '"
-                          + f + "', which its input does not have (input: "
-                          + (input_fields.empty() ? std::string{"none"}
-                                                  : join(input_fields))
-                          + ")");
+      return make_error(
+        api_errc::unknown_field,
+        where + ": parameter '" + p.name + "' names field '" + f
+          + "', which its input does not have (input: "
+          + (input_fields.empty() ? std::string{"none"} : join(input_fields))
+          + ")");
     };
     switch (p.type) {
       case param_type::string:

@@ -13,7 +13,6 @@ namespace {
 
 // -- framing ------------------------------------------------------------------
 
-
 void append_string(std::string& out, const std::string& s) {
   append_varint(out, s.size());
   out += s;

@@ -37,21 +37,26 @@ const char* to_string(value_type x);
 /// value, so mixed-type columns still sort deterministically.
 class value {
 public:
-  using storage
-    = std::variant<std::monostate, int64_t, double, std::string, bool,
-                   timestamp>;
+  using storage = std::variant<std::monostate, int64_t, double, std::string,
+                               bool, timestamp>;
 
   value() = default;
   /// Any integer type except bool becomes an int64.
   template <class T,
             std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>,
                              int> = 0>
-  value(T x) : data_(static_cast<int64_t>(x)) {}
-  value(double x) : data_(x) {}
-  value(std::string x) : data_(std::move(x)) {}
-  value(const char* x) : data_(std::string{x}) {}
-  value(bool x) : data_(x) {}
-  value(timestamp x) : data_(x) {}
+  value(T x) : data_(static_cast<int64_t>(x)) {
+  }
+  value(double x) : data_(x) {
+  }
+  value(std::string x) : data_(std::move(x)) {
+  }
+  value(const char* x) : data_(std::string{x}) {
+  }
+  value(bool x) : data_(x) {
+  }
+  value(timestamp x) : data_(x) {
+  }
 
   value_type type() const {
     return static_cast<value_type>(data_.index());

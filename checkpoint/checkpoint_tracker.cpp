@@ -16,8 +16,8 @@ resolve_checkpoint_settings(const proto::CheckpointConfig& cfg) {
     if (!has)
       return caf::none;
     if (v < min)
-      return bad(std::string{name} + " must be at least "
-                 + std::to_string(min) + ", got " + std::to_string(v));
+      return bad(std::string{name} + " must be at least " + std::to_string(min)
+                 + ", got " + std::to_string(v));
     out = milliseconds{v};
     return caf::none;
   };
@@ -27,8 +27,8 @@ resolve_checkpoint_settings(const proto::CheckpointConfig& cfg) {
   if (auto err = millis(cfg.has_timeout_ms(), cfg.timeout_ms(), s.timeout,
                         "timeout_ms", 1))
     return err;
-  if (auto err = millis(cfg.has_min_pause_ms(), cfg.min_pause_ms(),
-                        s.min_pause, "min_pause_ms", 0))
+  if (auto err = millis(cfg.has_min_pause_ms(), cfg.min_pause_ms(), s.min_pause,
+                        "min_pause_ms", 0))
     return err;
   if (cfg.has_max_concurrent()) {
     if (cfg.max_concurrent() < 1)
@@ -81,8 +81,8 @@ std::optional<uint64_t> checkpoint_tracker::try_trigger(clock::time_point now) {
 }
 
 std::optional<checkpoint_tracker::completed>
-checkpoint_tracker::acknowledge(uint64_t id, size_t subtask,
-                                std::string handle, clock::time_point now) {
+checkpoint_tracker::acknowledge(uint64_t id, size_t subtask, std::string handle,
+                                clock::time_point now) {
   auto i = pending_.find(id);
   if (i == pending_.end() || subtask >= subtasks_)
     return std::nullopt;
@@ -100,8 +100,8 @@ checkpoint_tracker::acknowledge(uint64_t id, size_t subtask,
     c.handles.push_back(std::move(*h));
   // Everything older is subsumed: it could only complete to be outdated.
   for (auto j = pending_.begin(); j != pending_.end() && j->first < id;) {
-    subsumed_.push_back({j->first, "subsumed by checkpoint "
-                                     + std::to_string(id)});
+    subsumed_.push_back(
+      {j->first, "subsumed by checkpoint " + std::to_string(id)});
     j = pending_.erase(j);
   }
   pending_.erase(id);
@@ -134,9 +134,9 @@ checkpoint_tracker::expire(clock::time_point now) {
   std::vector<aborted> xs;
   for (auto i = pending_.begin(); i != pending_.end();) {
     if (now - i->second.triggered >= settings_.timeout) {
-      xs.push_back({i->first, "expired after "
-                                + std::to_string(settings_.timeout.count())
-                                + " ms"});
+      xs.push_back(
+        {i->first,
+         "expired after " + std::to_string(settings_.timeout.count()) + " ms"});
       i = pending_.erase(i);
     } else {
       ++i;

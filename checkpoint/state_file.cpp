@@ -47,10 +47,10 @@ std::string encode_state_file(const std::string& payload) {
   std::string out(header_size + bound, '\0');
   std::memcpy(out.data(), magic, sizeof(magic));
   for (int i = 0; i < 4; ++i)
-    out[sizeof(magic) + i] = static_cast<char>((current_version >> (8 * i))
-                                               & 0xFF);
-  auto n = LZ4F_compressFrame(out.data() + header_size, bound,
-                              payload.data(), payload.size(), &prefs);
+    out[sizeof(magic) + i]
+      = static_cast<char>((current_version >> (8 * i)) & 0xFF);
+  auto n = LZ4F_compressFrame(out.data() + header_size, bound, payload.data(),
+                              payload.size(), &prefs);
   // Compression into a buffer of the computed bound cannot fail.
   out.resize(header_size + n);
   return out;
@@ -61,8 +61,9 @@ caf::expected<std::string> decode_state_file(const std::string& image,
   if (image.size() < header_size
       || std::memcmp(image.data(), magic, sizeof(magic)) != 0)
     return make_error(checkpoint_errc::not_a_state_file,
-                      origin + ": not a Weir state file (bad magic or "
-                               "shorter than its header)");
+                      origin
+                        + ": not a Weir state file (bad magic or "
+                          "shorter than its header)");
   uint32_t version = 0;
   for (int i = 0; i < 4; ++i)
     version |= static_cast<uint32_t>(
@@ -70,8 +71,7 @@ caf::expected<std::string> decode_state_file(const std::string& image,
                << (8 * i);
   if (version != current_version)
     return make_error(checkpoint_errc::unsupported_version,
-                      origin + ": state file version "
-                        + std::to_string(version)
+                      origin + ": state file version " + std::to_string(version)
                         + " is not supported (expected "
                         + std::to_string(current_version) + ")");
   LZ4F_dctx* dctx = nullptr;
@@ -92,8 +92,8 @@ caf::expected<std::string> decode_state_file(const std::string& image,
   auto hint = LZ4F_getFrameInfo(dctx, &info, src, &consumed);
   if (LZ4F_isError(hint))
     return make_error(checkpoint_errc::corrupt,
-                      origin + ": corrupt frame header: "
-                        + LZ4F_getErrorName(hint));
+                      origin
+                        + ": corrupt frame header: " + LZ4F_getErrorName(hint));
   src += consumed;
   src_left -= consumed;
   if (info.contentChecksumFlag != LZ4F_contentChecksumEnabled)
@@ -116,8 +116,7 @@ caf::expected<std::string> decode_state_file(const std::string& image,
     hint = LZ4F_decompress(dctx, buf, &dst_size, src, &src_size, nullptr);
     if (LZ4F_isError(hint))
       return make_error(checkpoint_errc::corrupt,
-                        origin + ": corrupt data: "
-                          + LZ4F_getErrorName(hint));
+                        origin + ": corrupt data: " + LZ4F_getErrorName(hint));
     out.append(buf, dst_size);
     src += src_size;
     src_left -= src_size;
@@ -136,21 +135,20 @@ caf::error write_state_file(const std::string& path,
                             const std::string& payload) {
   auto image = encode_state_file(payload);
   auto tmp = path + ".inprogress";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return make_error(checkpoint_errc::io_error,
                       sys_error("cannot create", tmp));
   if (!write_all(fd, image.data(), image.size()) || ::fsync(fd) != 0) {
-    auto err = make_error(checkpoint_errc::io_error,
-                          sys_error("cannot write", tmp));
+    auto err
+      = make_error(checkpoint_errc::io_error, sys_error("cannot write", tmp));
     ::close(fd);
     ::unlink(tmp.c_str());
     return err;
   }
   if (::close(fd) != 0) {
-    auto err = make_error(checkpoint_errc::io_error,
-                          sys_error("cannot close", tmp));
+    auto err
+      = make_error(checkpoint_errc::io_error, sys_error("cannot close", tmp));
     ::unlink(tmp.c_str());
     return err;
   }
@@ -162,8 +160,8 @@ caf::error write_state_file(const std::string& path,
   }
   // Make the rename itself durable.
   auto slash = path.find_last_of('/');
-  auto dir = slash == std::string::npos ? std::string{"."}
-                                        : path.substr(0, slash + 1);
+  auto dir
+    = slash == std::string::npos ? std::string{"."} : path.substr(0, slash + 1);
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);

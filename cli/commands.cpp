@@ -24,17 +24,17 @@ namespace weir::cli {
 
 namespace {
 
-const char* usage_text =
-  "usage: weir <command> [options]\n"
-  "\n"
-  "commands:\n"
-  "  run        run a job (on an embedded mini cluster with --local, the\n"
-  "             default)\n"
-  "  validate   check a job descriptor and report the first fault\n"
-  "  plan       print the chained execution plan of a job\n"
-  "  operators  list the built-in operators and their parameters\n"
-  "\n"
-  "`weir <command> --help` describes a command's options.\n";
+const char* usage_text
+  = "usage: weir <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run        run a job (on an embedded mini cluster with --local, the\n"
+    "             default)\n"
+    "  validate   check a job descriptor and report the first fault\n"
+    "  plan       print the chained execution plan of a job\n"
+    "  operators  list the built-in operators and their parameters\n"
+    "\n"
+    "`weir <command> --help` describes a command's options.\n";
 
 /// Parses `--param k=v` values into a map; an error names the bad one.
 bool parse_params(const std::vector<std::string>& raw, job_params& out,
@@ -73,11 +73,11 @@ struct job_args {
 };
 
 void add_job_options(po::options_description& desc, job_args& args) {
-  desc.add_options()
-    ("param", po::value(&args.params)->composing(),
-     "fill placeholder ${name} with value (name=value; repeatable)")
-    ("parallelism,p", po::value(&args.parallelism),
-     "default parallelism of vertices that set none");
+  desc.add_options()(
+    "param", po::value(&args.params)->composing(),
+    "fill placeholder ${name} with value (name=value; repeatable)")(
+    "parallelism,p", po::value(&args.parallelism),
+    "default parallelism of vertices that set none");
 }
 
 /// Parses a command's options; returns -1 to continue, or an exit code.
@@ -92,10 +92,7 @@ int parse(const std::vector<std::string>& args, const std::string& command,
   }
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args)
-                .options(desc)
-                .positional(pos)
-                .run(),
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(),
               vm);
     po::notify(vm);
   } catch (const po::error& e) {
@@ -136,8 +133,8 @@ load(const job_args& args, const operator_registry& reg, std::ostream& err) {
   opts.default_parallelism = args.parallelism;
   auto graph = build_job_graph(*spec, reg, opts);
   if (!graph) {
-    err << "weir: error: " << args.file << ": "
-        << error_text(graph.error()) << "\n";
+    err << "weir: error: " << args.file << ": " << error_text(graph.error())
+        << "\n";
     return std::nullopt;
   }
   return std::make_pair(std::move(*spec), std::move(*graph));
@@ -148,8 +145,8 @@ int cmd_validate(const std::vector<std::string>& args, std::ostream& out,
   job_args job;
   po::options_description desc{"options"};
   add_job_options(desc, job);
-  if (auto rc = parse(args, "validate", "JOB.pbtxt [--param k=v]... [-p N]", desc,
-                      &job, out, err);
+  if (auto rc = parse(args, "validate", "JOB.pbtxt [--param k=v]... [-p N]",
+                      desc, &job, out, err);
       rc >= 0)
     return rc;
   auto reg = make_registry(err);
@@ -159,8 +156,8 @@ int cmd_validate(const std::vector<std::string>& args, std::ostream& out,
   if (!loaded)
     return exit_usage;
   const auto& g = loaded->second;
-  out << job.file << ": job '" << g.name << "' is valid: "
-      << g.vertices.size() << " vertices, " << g.edges.size() << " edges\n";
+  out << job.file << ": job '" << g.name << "' is valid: " << g.vertices.size()
+      << " vertices, " << g.edges.size() << " edges\n";
   return exit_ok;
 }
 
@@ -169,8 +166,8 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out,
   job_args job;
   po::options_description desc{"options"};
   add_job_options(desc, job);
-  if (auto rc = parse(args, "plan", "JOB.pbtxt [--param k=v]... [-p N]",
-                      desc, &job, out, err);
+  if (auto rc = parse(args, "plan", "JOB.pbtxt [--param k=v]... [-p N]", desc,
+                      &job, out, err);
       rc >= 0)
     return rc;
   auto reg = make_registry(err);
@@ -186,8 +183,7 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out,
 int cmd_operators(const std::vector<std::string>& args, std::ostream& out,
                   std::ostream& err) {
   po::options_description desc{"options"};
-  if (auto rc = parse(args, "operators", "", desc, nullptr, out, err);
-      rc >= 0)
+  if (auto rc = parse(args, "operators", "", desc, nullptr, out, err); rc >= 0)
     return rc;
   auto reg = make_registry(err);
   if (!reg)
@@ -237,17 +233,17 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   int64_t credits = 4;
   po::options_description desc{"options"};
   add_job_options(desc, job);
-  desc.add_options()
-    ("local", po::bool_switch(&local),
-     "run on an embedded mini cluster in this process (the default)")
-    ("taskmanagers", po::value(&task_managers),
-     "task managers of the mini cluster (default 1)")
-    ("slots", po::value(&slots),
-     "slots per task manager (default: enough for the job)")
-    ("slot-timeout", po::value(&slot_timeout),
-     "seconds to wait for slots before the job fails (default 10)")
-    ("credits", po::value(&credits),
-     "batches in flight per channel (flow-control credits, default 4)");
+  desc.add_options()(
+    "local", po::bool_switch(&local),
+    "run on an embedded mini cluster in this process (the default)")(
+    "taskmanagers", po::value(&task_managers),
+    "task managers of the mini cluster (default 1)")(
+    "slots", po::value(&slots),
+    "slots per task manager (default: enough for the job)")(
+    "slot-timeout", po::value(&slot_timeout),
+    "seconds to wait for slots before the job fails (default 10)")(
+    "credits", po::value(&credits),
+    "batches in flight per channel (flow-control credits, default 4)");
   if (auto rc = parse(args, "run",
                       "[--local] JOB.pbtxt [--param k=v]... [-p N]\n"
                       "         [--taskmanagers N] [--slots M] "
@@ -255,7 +251,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
                       desc, &job, out, err);
       rc >= 0)
     return rc;
-  (void) local; // Cluster mode arrives with the cluster processes.
+  (void)local; // Cluster mode arrives with the cluster processes.
   if (task_managers < 1 || task_managers > 1024) {
     err << "weir run: error: --taskmanagers must be in [1, 1024]\n";
     return exit_usage;
@@ -299,10 +295,10 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   auto started = std::chrono::steady_clock::now();
   opts.on_submitted = [&](const job_id& id, std::function<void()> f) {
     std::lock_guard<std::mutex> guard{mtx};
-    err << "weir: job '" << name << "' (" << id.value << ") submitted: "
-        << p.tasks.size() << " tasks, " << p.executions.size()
-        << " subtasks on " << task_managers << " task manager(s) x "
-        << slots << " slots" << std::endl;
+    err << "weir: job '" << name << "' (" << id.value
+        << ") submitted: " << p.tasks.size() << " tasks, "
+        << p.executions.size() << " subtasks on " << task_managers
+        << " task manager(s) x " << slots << " slots" << std::endl;
     cancel = std::move(f);
     if (signals_seen > 0)
       cancel();

@@ -27,10 +27,10 @@ weir::operator_descriptor initial_operator() {
   d.kind = weir::operator_kind::transform;
   d.help = "replaces a string field by its first character";
   d.params = {{"field", weir::param_type::field, true, "", "a string field"}};
-  d.output_fields = [](const weir::parameters&,
-                       const std::vector<std::string>& in) {
-    return caf::expected<std::vector<std::string>>{in};
-  };
+  d.output_fields
+    = [](const weir::parameters&, const std::vector<std::string>& in) {
+        return caf::expected<std::vector<std::string>>{in};
+      };
   d.factory = [](const weir::operator_context& ctx) {
     auto index = ctx.input_index(ctx.get_string("field"));
     return weir::operator_behavior{
@@ -70,8 +70,9 @@ weir::operator_descriptor bar_chart_operator() {
         for (auto& kvp : *bars)
           top = std::max(top, kvp.second);
         for (auto& kvp : *bars)
-          std::cout << kvp.first << " " << std::string(
-                         static_cast<size_t>(kvp.second * 50 / top), '#')
+          std::cout << kvp.first << " "
+                    << std::string(static_cast<size_t>(kvp.second * 50 / top),
+                                   '#')
                     << " " << kvp.second << "\n";
       },
     };
@@ -92,20 +93,19 @@ int main(int argc, char** argv) {
     return 1;
   registry->add(initial_operator());
   registry->add(bar_chart_operator());
-  auto spec = weir::job_builder{"initials"}
-                .parallelism(parallelism)
-                .vertex("lines", "file_source", {{"path", argv[1]}})
-                .vertex("words", "tokenize",
-                        {{"field", "line"}, {"as", "word"}})
-                .vertex("initials", "initial", {{"field", "word"}})
-                .vertex("counts", "aggregate",
-                        {{"key", "word"}, {"function", "count"}})
-                .vertex("chart", "bar_chart", {}, 1)
-                .forward("lines", "words")
-                .forward("words", "initials")
-                .hash("initials", "counts", {"word"})
-                .rebalance("counts", "chart")
-                .build();
+  auto spec
+    = weir::job_builder{"initials"}
+        .parallelism(parallelism)
+        .vertex("lines", "file_source", {{"path", argv[1]}})
+        .vertex("words", "tokenize", {{"field", "line"}, {"as", "word"}})
+        .vertex("initials", "initial", {{"field", "word"}})
+        .vertex("counts", "aggregate", {{"key", "word"}, {"function", "count"}})
+        .vertex("chart", "bar_chart", {}, 1)
+        .forward("lines", "words")
+        .forward("words", "initials")
+        .hash("initials", "counts", {"word"})
+        .rebalance("counts", "chart")
+        .build();
   weir::local_run_options opts;
   opts.cluster.task_managers = 2;
   opts.cluster.slots_per_task_manager = static_cast<uint32_t>(parallelism);

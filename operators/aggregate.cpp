@@ -21,8 +21,8 @@ aggregate_output(const parameters& params,
   if (auto err = check_fields_exist(op, "key", keys, input))
     return err;
   auto function = param_or(params, "function");
-  if (auto err = check_one_of(op, "function", function,
-                              {"count", "sum", "min", "max"}))
+  if (auto err
+      = check_one_of(op, "function", function, {"count", "sum", "min", "max"}))
     return err;
   if (function == "count" && params.count("field") > 0)
     return bad_param(op, "function count takes no 'field' (it counts rows); "
@@ -32,8 +32,7 @@ aggregate_output(const parameters& params,
       return bad_param(op, "function " + function
                              + " needs parameter 'field' naming the field "
                                "to aggregate");
-    if (auto err = check_fields_exist(op, "field", {params.at("field")},
-                                      input))
+    if (auto err = check_fields_exist(op, "field", {params.at("field")}, input))
       return err;
   }
   if (auto err = check_one_of(op, "emit", param_or(params, "emit", "final"),
@@ -67,9 +66,7 @@ class aggregator {
 public:
   aggregator(agg_function fn, std::vector<size_t> key_indexes,
              size_t field_index, std::string field)
-    : fn_(fn),
-      key_indexes_(std::move(key_indexes)),
-      field_index_(field_index),
+    : fn_(fn), key_indexes_(std::move(key_indexes)), field_index_(field_index),
       field_(std::move(field)) {
   }
 
@@ -151,8 +148,8 @@ public:
     state_.clear();
     auto n = key_indexes_.size();
     std::sort(out.begin(), out.end(), [n](const row& a, const row& b) {
-      return std::lexicographical_compare(a.begin(), a.begin() + n,
-                                          b.begin(), b.begin() + n);
+      return std::lexicographical_compare(a.begin(), a.begin() + n, b.begin(),
+                                          b.begin() + n);
     });
     return out;
   }
@@ -175,9 +172,8 @@ private:
       return value{result};
     }
     auto as_double = [](const value& v) {
-      return v.type() == value_type::int64
-               ? static_cast<double>(v.as_int64())
-               : v.as_double();
+      return v.type() == value_type::int64 ? static_cast<double>(v.as_int64())
+                                           : v.as_double();
     };
     return value{as_double(acc) + as_double(x)};
   }

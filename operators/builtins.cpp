@@ -25,12 +25,12 @@ caf::error check_fields_exist(const std::string& op, const std::string& param,
   for (const auto& f : fields)
     if (std::find(input_fields.begin(), input_fields.end(), f)
         == input_fields.end())
-      return make_error(api_errc::unknown_field,
-                        op + ": parameter '" + param + "' names field '" + f
-                          + "', which its input does not have (input: "
-                          + (input_fields.empty() ? std::string{"none"}
-                                                  : join(input_fields))
-                          + ")");
+      return make_error(
+        api_errc::unknown_field,
+        op + ": parameter '" + param + "' names field '" + f
+          + "', which its input does not have (input: "
+          + (input_fields.empty() ? std::string{"none"} : join(input_fields))
+          + ")");
   return caf::none;
 }
 
@@ -56,10 +56,10 @@ size_t input_position(const operator_context& ctx, const std::string& op,
 
 caf::error register_builtin_operators(operator_registry& registry) {
   using namespace builtins;
-  for (auto make : {sequence_descriptor, file_source_descriptor,
-                    tokenize_descriptor, filter_descriptor, select_descriptor,
-                    aggregate_descriptor, print_descriptor,
-                    file_sink_descriptor, discard_descriptor})
+  for (auto make :
+       {sequence_descriptor, file_source_descriptor, tokenize_descriptor,
+        filter_descriptor, select_descriptor, aggregate_descriptor,
+        print_descriptor, file_sink_descriptor, discard_descriptor})
     if (auto err = registry.add(make()))
       return err;
   return caf::none;

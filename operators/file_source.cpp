@@ -14,8 +14,7 @@ namespace weir::builtins {
 namespace {
 
 /// Column types from the `types` parameter: all strings when absent.
-std::vector<value_type> column_types(const parameters& params,
-                                     size_t columns) {
+std::vector<value_type> column_types(const parameters& params, size_t columns) {
   std::vector<value_type> out(columns, value_type::string);
   auto names = split_list(param_or(params, "types"));
   for (size_t i = 0; i < names.size() && i < columns; ++i)
@@ -24,8 +23,7 @@ std::vector<value_type> column_types(const parameters& params,
 }
 
 caf::expected<std::vector<std::string>>
-file_source_output(const parameters& params,
-                   const std::vector<std::string>&) {
+file_source_output(const parameters& params, const std::vector<std::string>&) {
   const std::string op = "file_source";
   if (param_or(params, "path").empty())
     return bad_param(op, "parameter 'path' is empty");
@@ -47,20 +45,19 @@ file_source_output(const parameters& params,
   std::set<std::string> seen;
   for (const auto& f : fields)
     if (!seen.insert(f).second)
-      return bad_param(op, "parameter 'fields' names column '" + f
-                             + "' twice");
+      return bad_param(op, "parameter 'fields' names column '" + f + "' twice");
   if (!types.empty()) {
     if (types.size() != fields.size())
       return bad_param(op, "parameter 'types' lists "
-                             + std::to_string(types.size())
-                             + " types for " + std::to_string(fields.size())
-                             + " fields (" + join(fields) + ")");
+                             + std::to_string(types.size()) + " types for "
+                             + std::to_string(fields.size()) + " fields ("
+                             + join(fields) + ")");
     for (size_t i = 0; i < types.size(); ++i)
       if (!parse_type_name(types[i]))
-        return bad_param(op, "parameter 'types' gives column '" + fields[i]
-                               + "' the unknown type '" + types[i]
-                               + "'; expected one of: "
-                               + join(type_names(), " "));
+        return bad_param(op,
+                         "parameter 'types' gives column '" + fields[i]
+                           + "' the unknown type '" + types[i]
+                           + "'; expected one of: " + join(type_names(), " "));
   }
   return fields;
 }
@@ -71,8 +68,7 @@ struct file_source_state {
     : reader(ctx.get_string("path"), ctx.subtask, ctx.parallelism),
       csv(ctx.has("format") && ctx.get_string("format") == "csv"),
       skip_header(ctx.has("skip_header") && ctx.get_bool("skip_header")),
-      names(ctx.output_fields),
-      types(column_types(ctx.params, names.size())) {
+      names(ctx.output_fields), types(column_types(ctx.params, names.size())) {
   }
 
   line_reader reader;
@@ -117,8 +113,7 @@ struct file_source_state {
       auto v = parse_value(cells[i], types[i]);
       if (!v)
         fail("column " + std::to_string(i + 1) + " ('" + names[i]
-             + "'): cannot parse '" + cells[i] + "' as "
-             + to_string(types[i]));
+             + "'): cannot parse '" + cells[i] + "' as " + to_string(types[i]));
       out.push_back(std::move(*v));
     }
     return true;

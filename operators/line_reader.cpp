@@ -21,8 +21,7 @@ uint64_t split_point(uint64_t size, int i, int p) {
 
 line_reader::line_reader(std::string path, int subtask, int parallelism,
                          size_t buffer_size)
-  : path_(std::move(path)),
-    subtask_(subtask),
+  : path_(std::move(path)), subtask_(subtask),
     parallelism_(std::max(parallelism, 1)),
     buf_(std::max(buffer_size, size_t{1})) {
   // No I/O here: open() runs on the first poll, where throwing is allowed.
@@ -135,8 +134,7 @@ bool line_reader::next(std::string& line) {
 uint64_t line_reader::line_number() {
   if (first_line_number_ == 0) {
     first_line_number_ = 1;
-    std::unique_ptr<std::FILE, file_closer> f{
-      std::fopen(path_.c_str(), "rb")};
+    std::unique_ptr<std::FILE, file_closer> f{std::fopen(path_.c_str(), "rb")};
     std::vector<char> buf(default_buffer_size);
     uint64_t left = first_offset_;
     while (f && left > 0) {

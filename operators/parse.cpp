@@ -64,8 +64,8 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 }
 
 unsigned days_in_month(int64_t y, unsigned m) {
-  static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30,
-                                      31, 31, 30, 31, 30, 31};
+  static constexpr unsigned days[]
+    = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return m == 2 && leap ? 29 : days[m - 1];
 }
@@ -96,8 +96,8 @@ public:
   bool digits(size_t n, unsigned& out) {
     out = 0;
     for (size_t i = 0; i < n; ++i, ++pos_) {
-      if (pos_ >= s_.size() || !std::isdigit(static_cast<unsigned char>(
-                                 s_[pos_])))
+      if (pos_ >= s_.size()
+          || !std::isdigit(static_cast<unsigned char>(s_[pos_])))
         return false;
       out = out * 10 + static_cast<unsigned>(s_[pos_] - '0');
     }

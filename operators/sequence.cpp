@@ -123,9 +123,8 @@ operator_behavior make_sequence(const operator_context& ctx) {
   auto i = static_cast<uint64_t>(std::max(ctx.subtask, 0));
   if (ctx.has("to")) {
     auto to = ctx.get_int("to");
-    uint64_t n = to > from ? static_cast<uint64_t>(to)
-                               - static_cast<uint64_t>(from)
-                           : 0;
+    uint64_t n
+      = to > from ? static_cast<uint64_t>(to) - static_cast<uint64_t>(from) : 0;
     // The first n % p subtasks take one value more than the others.
     auto offset = i * (n / p) + std::min(i, n % p);
     st->next = static_cast<int64_t>(static_cast<uint64_t>(from) + offset);
@@ -133,10 +132,9 @@ operator_behavior make_sequence(const operator_context& ctx) {
   } else {
     st->bounded = false;
     st->step = static_cast<int64_t>(p);
-    st->remaining = __builtin_add_overflow(from, static_cast<int64_t>(i),
-                                           &st->next)
-                      ? 0
-                      : 1;
+    st->remaining
+      = __builtin_add_overflow(from, static_cast<int64_t>(i), &st->next) ? 0
+                                                                         : 1;
   }
   if (ctx.has("rate"))
     st->bucket = std::make_unique<token_bucket>(
@@ -160,8 +158,8 @@ operator_behavior make_sequence(const operator_context& ctx) {
     },
     // The read position: where this subtask resumes after a restore.
     [st](snapshot_t) {
-      return encode_rows({row{value{st->next},
-                              value{static_cast<int64_t>(st->remaining)}}});
+      return encode_rows(
+        {row{value{st->next}, value{static_cast<int64_t>(st->remaining)}}});
     },
     [st](restore_t, const std::string& bytes) {
       auto rows = decode_rows(bytes);

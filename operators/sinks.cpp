@@ -86,8 +86,8 @@ operator_behavior make_file_sink(const operator_context& ctx) {
   }
   st->out.open(st->file, std::ios::out | std::ios::trunc | std::ios::binary);
   if (!st->out) {
-    st->error = "file_sink: cannot open '" + st->file
-                + "': " + std::strerror(errno);
+    st->error
+      = "file_sink: cannot open '" + st->file + "': " + std::strerror(errno);
   } else if (ctx.has("header") && ctx.get_bool("header")) {
     row names;
     for (const auto& f : ctx.input_fields)
@@ -105,8 +105,7 @@ operator_behavior make_file_sink(const operator_context& ctx) {
       st->check();
       st->out.close();
       if (st->out.fail())
-        throw std::runtime_error("file_sink: cannot close '" + st->file
-                                 + "'");
+        throw std::runtime_error("file_sink: cannot close '" + st->file + "'");
     },
   };
 }
@@ -134,8 +133,7 @@ operator_descriptor print_descriptor() {
   d.help = "Writes rows to stdout as CSV, prefixed with 'subtask>' when "
            "parallel (Flink's style).";
   d.params = {
-    {"prefix", param_type::string, false, "",
-     "label written before each line"},
+    {"prefix", param_type::string, false, "", "label written before each line"},
   };
   d.output_fields = no_output;
   d.factory = make_print;
@@ -153,8 +151,8 @@ operator_descriptor file_sink_descriptor() {
     {"header", param_type::boolean, false, "false",
      "write the field names as the first line"},
   };
-  d.output_fields = [](const parameters& params,
-                       const std::vector<std::string>&)
+  d.output_fields
+    = [](const parameters& params, const std::vector<std::string>&)
     -> caf::expected<std::vector<std::string>> {
     if (param_or(params, "path").empty())
       return bad_param("file_sink", "parameter 'path' is empty");

@@ -25,9 +25,8 @@ tokenize_output(const parameters& params,
     if (as.empty())
       return bad_param("tokenize", "parameter 'as' is empty");
     if (as != field && std::find(input.begin(), input.end(), as) != input.end())
-      return bad_param("tokenize", "parameter 'as' renames '" + field
-                                     + "' to '" + as
-                                     + "', which the input already has");
+      return bad_param("tokenize", "parameter 'as' renames '" + field + "' to '"
+                                     + as + "', which the input already has");
     std::replace(out.begin(), out.end(), field, as);
   }
   return out;
@@ -79,19 +78,18 @@ operator_behavior make_tokenize(const operator_context& ctx) {
 // -- filter -------------------------------------------------------------------
 
 const std::vector<std::string>& filter_ops() {
-  static const std::vector<std::string> ops{"==", "!=", "<",  "<=",
-                                            ">",  ">=", "contains"};
+  static const std::vector<std::string> ops{
+    "==", "!=", "<", "<=", ">", ">=", "contains"};
   return ops;
 }
 
 caf::expected<std::vector<std::string>>
-filter_output(const parameters& params,
-              const std::vector<std::string>& input) {
+filter_output(const parameters& params, const std::vector<std::string>& input) {
   if (auto err = check_fields_exist("filter", "field",
                                     {param_or(params, "field")}, input))
     return err;
-  if (auto err = check_one_of("filter", "op", param_or(params, "op"),
-                              filter_ops()))
+  if (auto err
+      = check_one_of("filter", "op", param_or(params, "op"), filter_ops()))
     return err;
   return input;
 }
@@ -102,8 +100,7 @@ enum class filter_op { eq, ne, lt, le, gt, ge, contains };
 /// turn out to have at runtime.
 struct filter_operand {
   explicit filter_operand(const std::string& text)
-    : text(text),
-      as_int(parse_value(text, value_type::int64)),
+    : text(text), as_int(parse_value(text, value_type::int64)),
       as_double(parse_value(text, value_type::float64)),
       as_bool(parse_value(text, value_type::boolean)),
       as_timestamp(parse_value(text, value_type::timestamp)) {
@@ -160,20 +157,20 @@ public:
     switch (v.type()) {
       case value_type::int64:
         if (operand_.as_int)
-          return holds(op_, three_way(v.as_int64(),
-                                      operand_.as_int->as_int64()));
+          return holds(op_,
+                       three_way(v.as_int64(), operand_.as_int->as_int64()));
         // "x > 2.5" on an int64 field: compare as doubles.
         return compare_double(static_cast<double>(v.as_int64()), v);
       case value_type::float64:
         return compare_double(v.as_double(), v);
       case value_type::timestamp:
-        return holds(op_, three_way(v.as_timestamp().millis,
-                                    operand(operand_.as_timestamp, v)
-                                      .as_timestamp()
-                                      .millis));
+        return holds(
+          op_,
+          three_way(v.as_timestamp().millis,
+                    operand(operand_.as_timestamp, v).as_timestamp().millis));
       case value_type::boolean:
-        return holds(op_, three_way(v.as_bool(),
-                                    operand(operand_.as_bool, v).as_bool()));
+        return holds(
+          op_, three_way(v.as_bool(), operand(operand_.as_bool, v).as_bool()));
       case value_type::string:
         return holds(op_, v.as_string().compare(operand_.text));
       case value_type::null:
@@ -230,8 +227,7 @@ operator_behavior make_filter(const operator_context& ctx) {
 // -- select -------------------------------------------------------------------
 
 caf::expected<std::vector<std::string>>
-select_output(const parameters& params,
-              const std::vector<std::string>& input) {
+select_output(const parameters& params, const std::vector<std::string>& input) {
   auto fields = split_list(param_or(params, "fields"));
   if (fields.empty())
     return bad_param("select", "parameter 'fields' names no fields");
@@ -285,8 +281,7 @@ operator_descriptor filter_descriptor() {
            "match only '!='.";
   d.params = {
     {"field", param_type::field, true, "", "the field to test"},
-    {"op", param_type::string, true, "",
-     "one of == != < <= > >= contains"},
+    {"op", param_type::string, true, "", "one of == != < <= > >= contains"},
     {"value", param_type::string, true, "",
      "the value to compare with, parsed as the field's type"},
   };

@@ -31,10 +31,9 @@ private:
   output_gate* out_;
 };
 
-caf::expected<std::unique_ptr<operator_chain>>
-operator_chain::make(const plan& p, size_t exec, output_gate& out,
-                     std::function<std::chrono::steady_clock::time_point()>
-                       now) {
+caf::expected<std::unique_ptr<operator_chain>> operator_chain::make(
+  const plan& p, size_t exec, output_gate& out,
+  std::function<std::chrono::steady_clock::time_point()> now) {
   const auto& ev = p.executions[exec];
   const auto& task = p.tasks[ev.task];
   std::unique_ptr<operator_chain> chain{new operator_chain};
@@ -57,11 +56,10 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
     try {
       chain->ops_.push_back(v.op->factory(chain->contexts_[i]));
     } catch (const std::exception& e) {
-      return make_error(runtime_errc::operator_failed,
-                        "vertex '" + v.id + "' (subtask "
-                          + std::to_string(ev.subtask + 1) + "/"
-                          + std::to_string(v.parallelism)
-                          + ") failed to start: " + e.what());
+      return make_error(
+        runtime_errc::operator_failed,
+        "vertex '" + v.id + "' (subtask " + std::to_string(ev.subtask + 1) + "/"
+          + std::to_string(v.parallelism) + ") failed to start: " + e.what());
     } catch (...) {
       return make_error(runtime_errc::operator_failed,
                         "vertex '" + v.id + "' (subtask "
@@ -71,8 +69,7 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
     }
   }
   for (size_t i = 0; i < task.chain.size(); ++i)
-    chain->links_.push_back(
-      std::make_unique<link>(chain.get(), i + 1, &out));
+    chain->links_.push_back(std::make_unique<link>(chain.get(), i + 1, &out));
   return chain;
 }
 
@@ -102,7 +99,6 @@ void operator_chain::on_record(const row& r) {
 poll_result operator_chain::on_poll(size_t budget) {
   return call(0, [&] { return ops_.front().on_poll(*links_.front(), budget); });
 }
-
 
 std::string operator_chain::snapshot() {
   std::string out;

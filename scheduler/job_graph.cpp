@@ -35,7 +35,6 @@ constexpr int max_key_groups = 32768;
 /// Upper bound of the channels of one job (a 1024 x 1024 all-to-all edge).
 constexpr uint64_t max_channels = uint64_t{1} << 20;
 
-
 std::string quote(const std::string& x) {
   return "'" + x + "'";
 }
@@ -181,10 +180,9 @@ private:
 
   caf::error check_shape() {
     auto has_kind = [this](operator_kind kind) {
-      return std::any_of(vertices_.begin(), vertices_.end(),
-                         [kind](const job_vertex& x) {
-                           return x.op->kind == kind;
-                         });
+      return std::any_of(
+        vertices_.begin(), vertices_.end(),
+        [kind](const job_vertex& x) { return x.op->kind == kind; });
     };
     if (!has_kind(operator_kind::source))
       return invalid_graph(
@@ -255,8 +253,8 @@ private:
               + quote(other.id) + " emits (" + join(other.output_fields) + ")");
         }
       }
-      auto params = registry_.resolve_params(*x.op, x.id, given_[i],
-                                             x.input_fields);
+      auto params
+        = registry_.resolve_params(*x.op, x.id, given_[i], x.input_fields);
       if (!params)
         return std::move(params.error());
       x.params = std::move(*params);
@@ -421,9 +419,7 @@ private:
   /// starting and ending at its first declared vertex.
   std::vector<std::string>
   find_cycle(const std::vector<size_t>& indegree) const {
-    auto unsorted = [&](size_t i) {
-      return indegree[i] > 0;
-    };
+    auto unsorted = [&](size_t i) { return indegree[i] > 0; };
     size_t current = 0;
     while (!unsorted(current))
       ++current;

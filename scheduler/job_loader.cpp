@@ -126,7 +126,8 @@ caf::expected<std::string> substitute_placeholders(const std::string& text,
     if (used.empty())
       msg += " (it has no placeholders)";
     else
-      msg += " (its placeholders: " + join(std::vector<std::string>(used.begin(), used.end())) + ")";
+      msg += " (its placeholders: "
+             + join(std::vector<std::string>(used.begin(), used.end())) + ")";
     return make_error(scheduler_errc::unused_param, std::move(msg));
   }
   return result;

@@ -20,7 +20,6 @@ bool chainable(const job_graph& g, const job_edge& e) {
          && up.max_parallelism == down.max_parallelism;
 }
 
-
 std::string count_of(size_t n, const char* noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }

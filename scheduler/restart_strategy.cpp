@@ -50,8 +50,8 @@ restart_policy::decision restart_policy::on_failure(clock::time_point now,
       if (backoff_.count() == 0 || stable >= settings_.reset_threshold) {
         backoff_ = settings_.initial_backoff;
       } else {
-        auto next = static_cast<double>(backoff_.count())
-                    * settings_.multiplier;
+        auto next
+          = static_cast<double>(backoff_.count()) * settings_.multiplier;
         auto cap = static_cast<double>(settings_.max_backoff.count());
         backoff_ = milliseconds{static_cast<int64_t>(std::min(next, cap))};
       }
@@ -69,8 +69,7 @@ restart_policy::decision restart_policy::on_failure(clock::time_point now,
         failures_.pop_front();
       if (failures_.size() > settings_.max_failures) {
         d.reason = "the failure-rate restart strategy allows "
-                   + std::to_string(settings_.max_failures)
-                   + " failure(s) per "
+                   + std::to_string(settings_.max_failures) + " failure(s) per "
                    + std::to_string(settings_.interval.count()) + " ms, and "
                    + std::to_string(failures_.size()) + " happened";
         return d;
@@ -118,8 +117,8 @@ resolve_restart_settings(const proto::RestartStrategyConfig& cfg,
     out = milliseconds{v};
     return caf::none;
   };
-  if (auto err = millis(cfg.has_delay_ms(), cfg.delay_ms(), s.delay,
-                        "delay_ms"))
+  if (auto err
+      = millis(cfg.has_delay_ms(), cfg.delay_ms(), s.delay, "delay_ms"))
     return err;
   if (auto err = millis(cfg.has_initial_backoff_ms(), cfg.initial_backoff_ms(),
                         s.initial_backoff, "initial_backoff_ms"))

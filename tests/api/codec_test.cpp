@@ -86,8 +86,7 @@ TEST_CASE("the wire format is the documented one") {
   CHECK(encoded(row{value{}}) == bytes_of({1, 0}));
   // zigzag: -1 -> 1, 1 -> 2, 64 -> 128 (two varint bytes).
   CHECK(encoded(row{-1, 1, 64}) == bytes_of({3, 1, 1, 1, 2, 1, 0x80, 0x01}));
-  CHECK(encoded(row{1.0})
-        == bytes_of({1, 2, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f}));
+  CHECK(encoded(row{1.0}) == bytes_of({1, 2, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f}));
   CHECK(encoded(row{"ab"}) == bytes_of({1, 3, 2, 'a', 'b'}));
   CHECK(encoded(row{true, false}) == bytes_of({2, 4, 1, 4, 0}));
   CHECK(encoded(row{timestamp{-2}}) == bytes_of({1, 5, 3}));
@@ -149,15 +148,15 @@ TEST_CASE("booleans other than 0 and 1 are rejected") {
 TEST_CASE("over-long and non-minimal varints are rejected") {
   // Ten bytes is the longest valid varint; the tenth holds only one bit.
   // All 64 bits set is the zigzag form of INT64_MIN.
-  auto max = bytes_of({1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                       0xff, 0x01});
+  auto max = bytes_of(
+    {1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01});
   auto r = decode_all(max);
   REQUIRE(r);
   CHECK(*r == row{std::numeric_limits<int64_t>::min()});
-  CHECK(!decode_all(bytes_of({1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                              0xff, 0xff, 0x02})));
-  CHECK(!decode_all(bytes_of({1, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-                              0x80, 0x80, 0x80, 0x00})));
+  CHECK(!decode_all(bytes_of(
+    {1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02})));
+  CHECK(!decode_all(bytes_of(
+    {1, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00})));
   CHECK(!decode_all(bytes_of({1, 1, 0x82, 0x00})));
 }
 

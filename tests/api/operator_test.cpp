@@ -21,10 +21,10 @@ struct vector_collector : collector {
 operator_context make_context() {
   operator_context ctx;
   ctx.vertex = "agg";
-  ctx.params = {{"name", "total"},   {"n", "-42"},   {"big", "9000000000"},
-                {"ratio", "0.25"},   {"t1", "TRUE"}, {"t2", "yes"},
-                {"t3", "1"},         {"f1", "False"}, {"f2", "NO"},
-                {"f3", "0"},         {"junk", "12ab"}, {"empty", ""}};
+  ctx.params = {{"name", "total"}, {"n", "-42"},     {"big", "9000000000"},
+                {"ratio", "0.25"}, {"t1", "TRUE"},   {"t2", "yes"},
+                {"t3", "1"},       {"f1", "False"},  {"f2", "NO"},
+                {"f3", "0"},       {"junk", "12ab"}, {"empty", ""}};
   ctx.input_fields = {"key", "value", "ts"};
   return ctx;
 }

@@ -15,8 +15,8 @@ std::string random_payload(size_t size, unsigned seed) {
   std::string out(size, '\0');
   // Half compressible, half noise.
   for (size_t i = 0; i < size; ++i)
-    out[i] = i % 2 == 0 ? static_cast<char>('a' + i % 7)
-                        : static_cast<char>(rng());
+    out[i]
+      = i % 2 == 0 ? static_cast<char>('a' + i % 7) : static_cast<char>(rng());
   return out;
 }
 
@@ -85,7 +85,7 @@ TEST_CASE("state files are written atomically and read back") {
   // No temporary file stays behind.
   size_t files = 0;
   for (auto& e : std::filesystem::directory_iterator{dir.path()}) {
-    (void) e;
+    (void)e;
     ++files;
   }
   CHECK(files == 1);

@@ -33,15 +33,15 @@ TEST_CASE("aggregate counts rows per key at end of input, sorted by key") {
   CHECK(out.rows.empty());
   op.behavior.on_end_of_input(out);
   CHECK(out.rows
-        == std::vector<row>{{"east", int64_t{1}},
-                            {"north", int64_t{3}},
-                            {"south", int64_t{2}}});
+        == std::vector<row>{
+          {"east", int64_t{1}}, {"north", int64_t{3}}, {"south", int64_t{2}}});
 }
 
 TEST_CASE("aggregate sums int64 fields as int64 per composite key") {
-  auto op = aggregate(
-    {{"key", "shop,item"}, {"function", "sum"}, {"field", "amount"},
-     {"as", "total"}});
+  auto op = aggregate({{"key", "shop,item"},
+                       {"function", "sum"},
+                       {"field", "amount"},
+                       {"as", "total"}});
   CHECK(op.ctx.output_fields
         == std::vector<std::string>{"shop", "item", "total"});
   // A key whose values are all null sums to null.
@@ -54,29 +54,31 @@ TEST_CASE("aggregate sums int64 fields as int64 per composite key") {
 }
 
 TEST_CASE("aggregate sums doubles as doubles and mixed numbers as doubles") {
-  auto op = make_op("aggregate",
-                    {{"key", "k"}, {"function", "sum"}, {"field", "x"}},
-                    {"k", "x"});
-  CHECK(run(op.behavior,
-            {{"a", 0.5}, {"a", 0.25}, {"b", int64_t{1}}, {"b", 0.5}})
-        == std::vector<row>{{"a", 0.75}, {"b", 1.5}});
+  auto op
+    = make_op("aggregate", {{"key", "k"}, {"function", "sum"}, {"field", "x"}},
+              {"k", "x"});
+  CHECK(
+    run(op.behavior, {{"a", 0.5}, {"a", 0.25}, {"b", int64_t{1}}, {"b", 0.5}})
+    == std::vector<row>{{"a", 0.75}, {"b", 1.5}});
 }
 
 TEST_CASE("aggregate finds minima and maxima of any comparable type") {
-  auto mn = aggregate({{"key", "item"}, {"function", "min"},
-                       {"field", "amount"}});
+  auto mn
+    = aggregate({{"key", "item"}, {"function", "min"}, {"field", "amount"}});
   CHECK(run(mn.behavior, sales)
         == std::vector<row>{{"cake", int64_t{-2}}, {"tea", int64_t{1}}});
-  auto mx = aggregate({{"key", "item"}, {"function", "max"},
-                       {"field", "shop"}});
+  auto mx
+    = aggregate({{"key", "item"}, {"function", "max"}, {"field", "shop"}});
   CHECK(mx.ctx.output_fields == std::vector<std::string>{"item", "max"});
   CHECK(run(mx.behavior, sales)
         == std::vector<row>{{"cake", "south"}, {"tea", "south"}});
 }
 
 TEST_CASE("aggregate with emit updates emits every new value and no final") {
-  auto op = aggregate({{"key", "shop"}, {"function", "sum"},
-                       {"field", "amount"}, {"emit", "updates"}});
+  auto op = aggregate({{"key", "shop"},
+                       {"function", "sum"},
+                       {"field", "amount"},
+                       {"emit", "updates"}});
   CHECK(run(op.behavior, sales)
         == std::vector<row>{{"north", int64_t{3}},
                             {"south", int64_t{1}},
@@ -84,8 +86,8 @@ TEST_CASE("aggregate with emit updates emits every new value and no final") {
                             {"north", int64_t{12}},
                             {"east", value{}},
                             {"south", int64_t{-1}}});
-  auto counts = aggregate({{"key", "item"}, {"function", "count"},
-                           {"emit", "updates"}});
+  auto counts
+    = aggregate({{"key", "item"}, {"function", "count"}, {"emit", "updates"}});
   CHECK(run(counts.behavior, sales)
         == std::vector<row>{{"tea", int64_t{1}},
                             {"tea", int64_t{2}},
@@ -96,18 +98,16 @@ TEST_CASE("aggregate with emit updates emits every new value and no final") {
 }
 
 TEST_CASE("aggregate keys distinguish value types") {
-  auto op = make_op("aggregate", {{"key", "k"}, {"function", "count"}},
-                    {"k"});
+  auto op = make_op("aggregate", {{"key", "k"}, {"function", "count"}}, {"k"});
   CHECK(run(op.behavior, {{int64_t{1}}, {"1"}, {1.0}, {int64_t{1}}})
-        == std::vector<row>{{int64_t{1}, int64_t{2}},
-                            {1.0, int64_t{1}},
-                            {"1", int64_t{1}}});
+        == std::vector<row>{
+          {int64_t{1}, int64_t{2}}, {1.0, int64_t{1}}, {"1", int64_t{1}}});
 }
 
 TEST_CASE("aggregate sum rejects non-numeric values and int64 overflow") {
-  auto op = make_op("aggregate",
-                    {{"key", "k"}, {"function", "sum"}, {"field", "x"}},
-                    {"k", "x"});
+  auto op
+    = make_op("aggregate", {{"key", "k"}, {"function", "sum"}, {"field", "x"}},
+              {"k", "x"});
   vector_collector out;
   CHECK_THROWS_WITH_AS(op.behavior.on_record({"a", "text"}, out),
                        doctest::Contains("field 'x'"), std::runtime_error);

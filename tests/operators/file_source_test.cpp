@@ -31,8 +31,8 @@ std::vector<std::string> read_lines(const std::string& path, int p,
 }
 
 /// Reads `path` with `p` line_readers of `buffer` bytes, in subtask order.
-std::vector<std::string> read_with_line_readers(const std::string& path,
-                                                int p, size_t buffer) {
+std::vector<std::string> read_with_line_readers(const std::string& path, int p,
+                                                size_t buffer) {
   std::vector<std::string> out;
   for (int i = 0; i < p; ++i) {
     builtins::line_reader reader{path, i, p, buffer};
@@ -163,24 +163,23 @@ TEST_CASE("file_source parses typed CSV columns") {
     "\"say \"\"hi\"\"\",+7,,yes,1709210096789\r\n"
     "\n"
     ",  8 ,2,0,1970-01-01\r\n");
-  auto op = make_op("file_source",
-                    {{"path", path},
-                     {"format", "csv"},
-                     {"fields", "name, count, ratio, ok, at"},
-                     {"types", "string,int64,double,bool,timestamp"},
-                     {"skip_header", "true"}});
+  auto op
+    = make_op("file_source", {{"path", path},
+                              {"format", "csv"},
+                              {"fields", "name, count, ratio, ok, at"},
+                              {"types", "string,int64,double,bool,timestamp"},
+                              {"skip_header", "true"}});
   CHECK(op.ctx.output_fields
         == std::vector<std::string>{"name", "count", "ratio", "ok", "at"});
   auto rows = drain(op.behavior);
   REQUIRE(rows.size() == 4);
-  CHECK(rows[0]
-        == row{"plain", int64_t{1}, 0.5, true, timestamp{0}});
+  CHECK(rows[0] == row{"plain", int64_t{1}, 0.5, true, timestamp{0}});
   CHECK(rows[1]
         == row{"quoted, with comma", int64_t{-42}, 1000.0, false,
                timestamp{1709210096789}});
-  CHECK(rows[2]
-        == row{"say \"hi\"", int64_t{7}, value{}, true,
-               timestamp{1709210096789}});
+  CHECK(
+    rows[2]
+    == row{"say \"hi\"", int64_t{7}, value{}, true, timestamp{1709210096789}});
   CHECK(rows[3] == row{"", int64_t{8}, 2.0, false, timestamp{0}});
 }
 
@@ -213,8 +212,7 @@ TEST_CASE("CSV errors name the file, the line and the column") {
                           {}, i, p);
         vector_collector out;
         try {
-          while (op.behavior.on_poll(out, 100).kind
-                 != poll_result::finished) {
+          while (op.behavior.on_poll(out, 100).kind != poll_result::finished) {
           }
         } catch (const std::runtime_error& e) {
           msg = e.what();

@@ -65,8 +65,7 @@ op_under_test make_op(const std::string& name, const parameters& params,
 /// The text of the first error that resolve_params or output_fields reports
 /// for these parameters; empty when both accept them.
 std::string validation_error(const std::string& name, const parameters& params,
-                             const std::vector<std::string>& input_fields
-                             = {});
+                             const std::vector<std::string>& input_fields = {});
 
 /// Polls a source until it reports finished (a wait fails the test).
 std::vector<row> drain(const operator_behavior& source, size_t budget = 7);

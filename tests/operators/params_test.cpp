@@ -26,8 +26,8 @@ TEST_CASE("all built-in operators are registered with their kinds") {
   const auto& r = builtin_registry();
   CHECK(r.names()
         == std::vector<std::string>{"aggregate", "discard", "file_sink",
-                                    "file_source", "filter", "print",
-                                    "select", "sequence", "tokenize"});
+                                    "file_source", "filter", "print", "select",
+                                    "sequence", "tokenize"});
   CHECK(r.find("sequence")->kind == operator_kind::source);
   CHECK(r.find("file_source")->kind == operator_kind::source);
   CHECK(r.find("tokenize")->kind == operator_kind::transform);
@@ -80,11 +80,10 @@ TEST_CASE("file_source validates format, fields and types") {
                  {"csv only"});
   check_rejected("file_source", {{"path", ""}}, {}, {"'path'"});
   check_rejected("file_source", {}, {}, {"'path'"});
-  CHECK(validation_error("file_source",
-                         {{"path", "x"},
-                          {"format", "csv"},
-                          {"fields", "a, b"},
-                          {"types", "timestamp, bool"}})
+  CHECK(validation_error("file_source", {{"path", "x"},
+                                         {"format", "csv"},
+                                         {"fields", "a, b"},
+                                         {"types", "timestamp, bool"}})
           .empty());
 }
 
@@ -93,8 +92,8 @@ TEST_CASE("transforms validate their fields and options") {
   check_rejected("tokenize", {{"field", "c"}}, in, {"'c'"});
   check_rejected("tokenize", {{"field", "a"}, {"as", "b"}}, in,
                  {"'as'", "'b'"});
-  CHECK(validation_error("tokenize", {{"field", "a"}, {"as", "a"}}, in)
-          .empty());
+  CHECK(
+    validation_error("tokenize", {{"field", "a"}, {"as", "a"}}, in).empty());
   check_rejected("filter", {{"field", "a"}, {"op", "=~"}, {"value", "1"}}, in,
                  {"'op'", "=~", "== != < <= > >= contains"});
   check_rejected("filter", {{"field", "a"}, {"op", "=="}}, in, {"'value'"});
@@ -114,8 +113,8 @@ TEST_CASE("aggregate validates function, field, emit and as") {
                  {{"key", "k"}, {"function", "max"}, {"field", "y"}}, in,
                  {"'y'"});
   check_rejected("aggregate",
-                 {{"key", "k"}, {"function", "count"}, {"emit", "always"}},
-                 in, {"'emit'", "final updates"});
+                 {{"key", "k"}, {"function", "count"}, {"emit", "always"}}, in,
+                 {"'emit'", "final updates"});
   check_rejected("aggregate",
                  {{"key", "k"}, {"function", "count"}, {"as", "k"}}, in,
                  {"'as'", "key"});

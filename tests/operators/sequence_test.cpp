@@ -39,10 +39,10 @@ TEST_CASE("sequence subtasks cover from up to to exactly once in contiguous "
       size_t smallest = std::numeric_limits<size_t>::max();
       size_t largest = 0;
       for (int i = 0; i < p; ++i) {
-        auto op = make_op("sequence",
-                          {{"from", std::to_string(rg.from)},
-                           {"to", std::to_string(rg.to)}},
-                          {}, i, p);
+        auto op = make_op(
+          "sequence",
+          {{"from", std::to_string(rg.from)}, {"to", std::to_string(rg.to)}},
+          {}, i, p);
         CHECK(op.ctx.output_fields == std::vector<std::string>{"value"});
         auto part = values(drain(op.behavior, 3));
         // Contiguous: each subtask's values are consecutive.
@@ -76,8 +76,7 @@ TEST_CASE("sequence emits at most budget rows per poll") {
   CHECK(out.rows.size() == 4);
   CHECK(op.behavior.on_poll(out, 4).kind == poll_result::more);
   CHECK(op.behavior.on_poll(out, 4).kind == poll_result::finished);
-  CHECK(values(out.rows)
-        == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  CHECK(values(out.rows) == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
   CHECK(op.behavior.on_poll(out, 4).kind == poll_result::finished);
   CHECK(out.rows.size() == 10);
 }
@@ -112,10 +111,9 @@ TEST_CASE("unbounded sequence stops before overflowing int64") {
 TEST_CASE("sequence splits the full int64 range without overflow") {
   auto min = std::numeric_limits<int64_t>::min();
   auto max = std::numeric_limits<int64_t>::max();
-  auto op = make_op("sequence",
-                    {{"from", std::to_string(min)},
-                     {"to", std::to_string(max)}},
-                    {}, 1, 2);
+  auto op = make_op(
+    "sequence", {{"from", std::to_string(min)}, {"to", std::to_string(max)}},
+    {}, 1, 2);
   vector_collector out;
   op.behavior.on_poll(out, 2);
   // n = 2^64 - 1; subtask 0 takes 2^63 values, so subtask 1 starts at 0.
@@ -163,8 +161,8 @@ TEST_CASE("rate-limited sequence bursts at most one second of rows") {
 
 TEST_CASE("rate-limited sequence follows its own waits at the set rate") {
   fake_clock clock;
-  auto op = make_op("sequence", {{"from", "0"}, {"rate", "30"}}, {}, 2, 3,
-                    &clock);
+  auto op
+    = make_op("sequence", {{"from", "0"}, {"rate", "30"}}, {}, 2, 3, &clock);
   vector_collector out;
   // Poll whenever told to, for ten seconds of task time.
   while (clock.now().time_since_epoch() <= 10s) {
@@ -180,8 +178,8 @@ TEST_CASE("rate-limited sequence follows its own waits at the set rate") {
 
 TEST_CASE("rate-limited bounded sequence finishes") {
   fake_clock clock;
-  auto op = make_op("sequence", {{"to", "3"}, {"rate", "1000"}}, {}, 0, 1,
-                    &clock);
+  auto op
+    = make_op("sequence", {{"to", "3"}, {"rate", "1000"}}, {}, 0, 1, &clock);
   vector_collector out;
   for (int i = 0; i < 10; ++i) {
     auto res = op.behavior.on_poll(out, 100);

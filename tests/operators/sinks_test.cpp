@@ -37,8 +37,9 @@ TEST_CASE("print writes plain CSV lines with parallelism 1") {
   auto op = make_op("print", {}, fields);
   CHECK(op.ctx.output_fields.empty());
   std::vector<row> emitted;
-  auto text = capture_stdout(
-    [&] { emitted = run(op.behavior, {{"a", 1}, {"b,c", 2}}); });
+  auto text = capture_stdout([&] {
+    emitted = run(op.behavior, {{"a", 1}, {"b,c", 2}});
+  });
   CHECK(emitted.empty());
   CHECK(text == "a,1\n\"b,c\",2\n");
 }
@@ -76,8 +77,8 @@ TEST_CASE("print keeps lines whole when subtasks print concurrently") {
   std::set<std::string> expected;
   for (int i = 0; i < p; ++i)
     for (int k = 0; k < n; ++k)
-      expected.insert(std::to_string(i + 1) + "> word" + std::to_string(k)
-                      + "," + std::to_string(k));
+      expected.insert(std::to_string(i + 1) + "> word" + std::to_string(k) + ","
+                      + std::to_string(k));
   std::istringstream lines{text};
   std::set<std::string> seen;
   std::string line;
@@ -95,8 +96,8 @@ TEST_CASE("file_sink writes one CSV file per subtask, creating the "
   temp_dir tmp;
   auto dir = tmp.path() + "/out/nested";
   auto s0 = make_op("file_sink", {{"path", dir}}, fields, 0, 2);
-  auto s1 = make_op("file_sink", {{"path", dir}, {"header", "true"}}, fields,
-                    1, 2);
+  auto s1
+    = make_op("file_sink", {{"path", dir}, {"header", "true"}}, fields, 1, 2);
   CHECK(s0.ctx.output_fields.empty());
   CHECK(run(s0.behavior, {{"a", 1}, {"say \"x\"", value{}}}).empty());
   run(s1.behavior, {{"b", 2.5}});

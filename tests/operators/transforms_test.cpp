@@ -34,11 +34,10 @@ using ids = std::vector<value>;
 TEST_CASE("tokenize emits one lower-cased row per word") {
   auto op = make_op("tokenize", {{"field", "text"}}, doc_fields);
   CHECK(op.ctx.output_fields == doc_fields);
-  auto rows = run(op.behavior,
-                  {{int64_t{1}, "Hello, World!  it's 42x--HELLO"},
-                   {int64_t{2}, ""},
-                   {int64_t{3}, " ,.; "},
-                   {int64_t{4}, "Über straße"}});
+  auto rows = run(op.behavior, {{int64_t{1}, "Hello, World!  it's 42x--HELLO"},
+                                {int64_t{2}, ""},
+                                {int64_t{3}, " ,.; "},
+                                {int64_t{4}, "Über straße"}});
   CHECK(rows
         == std::vector<row>{{int64_t{1}, "hello"},
                             {int64_t{1}, "world"},
@@ -71,8 +70,8 @@ TEST_CASE("tokenize skips null fields and rejects non-strings") {
 // -- filter -------------------------------------------------------------------
 
 TEST_CASE("filter compares int64 fields numerically") {
-  std::vector<row> rows{{1, int64_t{-3}}, {2, int64_t{5}}, {3, int64_t{10}},
-                        {4, value{}}};
+  std::vector<row> rows{
+    {1, int64_t{-3}}, {2, int64_t{5}}, {3, int64_t{10}}, {4, value{}}};
   CHECK(kept("x", "==", "5", rows) == ids{2});
   CHECK(kept("x", "!=", "5", rows) == ids{1, 3, 4});
   CHECK(kept("x", "<", "5", rows) == ids{1});
@@ -94,8 +93,8 @@ TEST_CASE("filter compares double fields numerically") {
 }
 
 TEST_CASE("filter compares strings lexicographically") {
-  std::vector<row> rows{{1, "apple"}, {2, "banana"}, {3, "cherry"},
-                        {4, value{}}, {5, ""}};
+  std::vector<row> rows{
+    {1, "apple"}, {2, "banana"}, {3, "cherry"}, {4, value{}}, {5, ""}};
   CHECK(kept("x", "==", "banana", rows) == ids{2});
   CHECK(kept("x", "<", "banana", rows) == ids{1, 5});
   CHECK(kept("x", ">=", "b", rows) == ids{2, 3});
@@ -111,8 +110,8 @@ TEST_CASE("filter compares bools and timestamps by value") {
   CHECK(kept("x", "==", "true", flags) == ids{1});
   CHECK(kept("x", "!=", "true", flags) == ids{2, 3});
   CHECK(kept("x", "<", "yes", flags) == ids{2});
-  std::vector<row> times{{1, timestamp{0}}, {2, timestamp{86400000}},
-                         {3, timestamp{172800000}}};
+  std::vector<row> times{
+    {1, timestamp{0}}, {2, timestamp{86400000}}, {3, timestamp{172800000}}};
   CHECK(kept("x", ">=", "1970-01-02", times) == ids{2, 3});
   CHECK(kept("x", "<", "86400000", times) == ids{1});
   CHECK(kept("x", "==", "1970-01-03T00:00:00Z", times) == ids{3});

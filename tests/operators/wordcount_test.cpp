@@ -12,9 +12,9 @@ using namespace weir::test;
 TEST_CASE("file_source, tokenize and aggregate count words like a plain "
           "loop does") {
   // A text with mixed case, punctuation, blank lines and CRLF endings.
-  const std::vector<std::string> words{"The", "quick", "brown", "fox",
-                                       "JUMPS", "over", "lazy", "dog",
-                                       "fox's", "a1", "42"};
+  const std::vector<std::string> words{"The",   "quick", "brown", "fox",
+                                       "JUMPS", "over",  "lazy",  "dog",
+                                       "fox's", "a1",    "42"};
   const std::vector<std::string> gaps{" ", ", ", "! ", " -- ", "\t"};
   std::mt19937 rng{7};
   std::string text;
@@ -43,8 +43,8 @@ TEST_CASE("file_source, tokenize and aggregate count words like a plain "
   std::vector<op_under_test> counts;
   for (int i = 0; i < counters; ++i)
     counts.push_back(make_op("aggregate",
-                             {{"key", "line"}, {"function", "count"}},
-                             {"line"}, i, counters));
+                             {{"key", "line"}, {"function", "count"}}, {"line"},
+                             i, counters));
   std::vector<vector_collector> outputs(counters);
   for (int i = 0; i < sources; ++i) {
     auto src = make_op("file_source", {{"path", path}}, {}, i, sources);

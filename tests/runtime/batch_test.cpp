@@ -39,8 +39,7 @@ TEST_CASE("fixed-width fields cost the same whatever their type or value") {
 TEST_CASE("a string field adds its length to the size of a row") {
   auto empty = approximate_size(row{value{""}});
   CHECK_EQ(approximate_size(row{value{"abc"}}), empty + 3);
-  CHECK_EQ(approximate_size(row{value{std::string(1000, 'x')}}),
-           empty + 1000);
+  CHECK_EQ(approximate_size(row{value{std::string(1000, 'x')}}), empty + 1000);
   CHECK_EQ(approximate_size(row{value{"ab"}, value{"cd"}}),
            approximate_size(row{value{""}, value{""}}) + 4);
 }

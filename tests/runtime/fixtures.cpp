@@ -46,19 +46,18 @@ operator_registry make_registry() {
   operator_registry r;
   // gen: a source of `columns` ("key,value" by default) that is exhausted
   // at once; the gates never look at what operators do.
-  add(r, make_op("gen", operator_kind::source,
-                 {{"columns", pt::name_list, false, "key,value", "columns"}},
-                 [](const parameters& ps, const std::vector<std::string>&)
-                   -> caf::expected<std::vector<std::string>> {
-                   return split_list(ps.at("columns"));
-                 },
-                 [](const operator_context&) {
-                   return operator_behavior{
-                     [](poll_t, collector&, size_t) {
-                       return poll_result::done();
-                     },
-                   };
-                 }));
+  add(r, make_op(
+           "gen", operator_kind::source,
+           {{"columns", pt::name_list, false, "key,value", "columns"}},
+           [](const parameters& ps, const std::vector<std::string>&)
+             -> caf::expected<std::vector<std::string>> {
+             return split_list(ps.at("columns"));
+           },
+           [](const operator_context&) {
+             return operator_behavior{
+               [](poll_t, collector&, size_t) { return poll_result::done(); },
+             };
+           }));
   // pass: forwards every row.
   add(r, make_op("pass", operator_kind::transform, {}, same_fields,
                  [](const operator_context&) {
@@ -79,9 +78,7 @@ operator_registry make_registry() {
   add(r, std::move(keyed));
   // out: a sink that drops everything.
   add(r, make_op("out", operator_kind::sink, {}, same_fields,
-                 [](const operator_context&) {
-                   return operator_behavior{};
-                 }));
+                 [](const operator_context&) { return operator_behavior{}; }));
   return r;
 }
 

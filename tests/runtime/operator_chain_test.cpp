@@ -54,13 +54,13 @@ public:
   chain_fixture() {
     using pt = param_type;
     add("script_source", operator_kind::source, {},
-        [](const parameters&, const strings&)
-          -> caf::expected<strings> { return strings{"n"}; });
+        [](const parameters&, const strings&) -> caf::expected<strings> {
+          return strings{"n"};
+        });
     add("script", operator_kind::transform,
         {{"tag", pt::string, false, "", "free text"},
          {"as", pt::name_list, false, "", "renamed output fields"}},
-        [](const parameters& ps, const strings& in)
-          -> caf::expected<strings> {
+        [](const parameters& ps, const strings& in) -> caf::expected<strings> {
           auto i = ps.find("as");
           if (i == ps.end() || i->second.empty())
             return in;
@@ -102,8 +102,7 @@ public:
   }
 
   /// Builds the output gate and the chain of (`task`, `subtask`).
-  caf::expected<std::unique_ptr<operator_chain>> start(int task,
-                                                       int subtask) {
+  caf::expected<std::unique_ptr<operator_chain>> start(int task, int subtask) {
     auto exec = p.execution_index(task, subtask);
     batch_limits limits;
     limits.max_rows = 1;
@@ -277,8 +276,7 @@ TEST_CASE_FIXTURE(chain_fixture,
 
 TEST_CASE_FIXTURE(chain_fixture,
                   "a factory that throws a non-standard exception gives an "
-                  "error naming the vertex"
-                  ) {
+                  "error naming the vertex") {
   plan_job(standard_job());
   script("b", [](const operator_context&) -> operator_behavior { throw 42; });
   std::optional<caf::expected<std::unique_ptr<operator_chain>>> chain;
@@ -295,11 +293,10 @@ TEST_CASE_FIXTURE(chain_fixture,
 TEST_CASE_FIXTURE(chain_fixture,
                   "is_source tells a polling head from a transform head") {
   plan_job(standard_job());
-  script("gen", operator_behavior{
-                  [](poll_t, collector&, size_t) {
-                    return poll_result::done();
-                  },
-                });
+  script("gen",
+         operator_behavior{
+           [](poll_t, collector&, size_t) { return poll_result::done(); },
+         });
   CHECK(must_start(0, 0)->is_source());
   CHECK_FALSE(must_start(1, 0)->is_source());
 }
@@ -309,12 +306,10 @@ TEST_CASE_FIXTURE(chain_fixture,
 TEST_CASE_FIXTURE(chain_fixture,
                   "rows flow from the head through each operator to the gate") {
   plan_job(standard_job());
-  script("a", mapping("a", [](const row& r) {
-           return rows{n_row(n_of(r) * 10)};
-         }));
-  script("b", mapping("b", [](const row& r) {
-           return rows{n_row(n_of(r) + 1)};
-         }));
+  script("a",
+         mapping("a", [](const row& r) { return rows{n_row(n_of(r) * 10)}; }));
+  script("b",
+         mapping("b", [](const row& r) { return rows{n_row(n_of(r) + 1)}; }));
   auto chain = must_start(1, 0);
   chain->on_record(n_row(1));
   chain->on_record(n_row(2));
@@ -460,8 +455,7 @@ TEST_CASE_FIXTURE(chain_fixture,
 
 TEST_CASE_FIXTURE(chain_fixture,
                   "current_vertex names an operator that threw after "
-                  "catching a downstream exception"
-                  ) {
+                  "catching a downstream exception") {
   plan_job(standard_job());
   script("a", operator_behavior{
                 [](const row& r, collector& c) {
@@ -473,11 +467,10 @@ TEST_CASE_FIXTURE(chain_fixture,
                   throw std::runtime_error("a failed");
                 },
               });
-  script("b", operator_behavior{
-                [](const row&, collector&) {
-                  throw std::runtime_error("b failed");
-                },
-              });
+  script("b",
+         operator_behavior{
+           [](const row&, collector&) { throw std::runtime_error("b failed"); },
+         });
   auto chain = must_start(1, 0);
   CHECK_THROWS_WITH_AS(chain->on_record(n_row(1)), "a failed",
                        std::runtime_error);
@@ -495,8 +488,7 @@ TEST_CASE_FIXTURE(chain_fixture,
                   },
                 });
     auto chain = must_start(1, 0);
-    CHECK_THROWS_WITH_AS(chain->on_end_of_input(), "a end",
-                         std::runtime_error);
+    CHECK_THROWS_WITH_AS(chain->on_end_of_input(), "a end", std::runtime_error);
     CHECK_EQ(chain->current_vertex(), "a");
   }
   SUBCASE("the next operator's end handler") {
@@ -506,22 +498,19 @@ TEST_CASE_FIXTURE(chain_fixture,
                   },
                 });
     auto chain = must_start(1, 0);
-    CHECK_THROWS_WITH_AS(chain->on_end_of_input(), "b end",
-                         std::runtime_error);
+    CHECK_THROWS_WITH_AS(chain->on_end_of_input(), "b end", std::runtime_error);
     CHECK_EQ(chain->current_vertex(), "b");
   }
   SUBCASE("the next operator's record handler, fed by the head's end") {
     script("a", operator_behavior{
                   [](end_of_input_t, collector& c) { c.emit(n_row(1)); },
                 });
-    script("b", operator_behavior{
-                  [](const row&, collector&) {
-                    throw std::runtime_error("b record");
-                  },
-                  [this](end_of_input_t, collector&) {
-                    trace.push_back("b end");
-                  },
-                });
+    script(
+      "b",
+      operator_behavior{
+        [](const row&, collector&) { throw std::runtime_error("b record"); },
+        [this](end_of_input_t, collector&) { trace.push_back("b end"); },
+      });
     auto chain = must_start(1, 0);
     CHECK_THROWS_WITH_AS(chain->on_end_of_input(), "b record",
                          std::runtime_error);
@@ -554,9 +543,8 @@ TEST_CASE_FIXTURE(chain_fixture,
                                      : poll_result::done();
                   },
                 });
-  script("a", mapping("a", [](const row& r) {
-           return rows{n_row(n_of(r) * 2)};
-         }));
+  script("a",
+         mapping("a", [](const row& r) { return rows{n_row(n_of(r) * 2)}; }));
   auto chain = must_start(0, 0);
   REQUIRE(chain->is_source());
   CHECK_EQ(chain->on_poll(2).kind, poll_result::more);
@@ -597,11 +585,10 @@ TEST_CASE_FIXTURE(chain_fixture,
                     return poll_result::ready();
                   },
                 });
-  script("a", operator_behavior{
-                [](const row&, collector&) {
-                  throw std::runtime_error("a threw");
-                },
-              });
+  script("a",
+         operator_behavior{
+           [](const row&, collector&) { throw std::runtime_error("a threw"); },
+         });
   auto chain = must_start(0, 0);
   CHECK_THROWS_WITH_AS(chain->on_poll(1), "a threw", std::runtime_error);
   CHECK_EQ(chain->current_vertex(), "a");
@@ -610,16 +597,15 @@ TEST_CASE_FIXTURE(chain_fixture,
 // -- built-in operators -------------------------------------------------------
 
 TEST_CASE("a chain of built-in sequence and filter delivers the kept rows") {
-  auto p = plan_of(job_builder{"builtin"}
-                     .vertex("numbers", "sequence", {{"to", "20"}}, 1)
-                     .vertex("big", "filter",
-                             {{"field", "value"}, {"op", ">="},
-                              {"value", "15"}},
-                             1)
-                     .vertex("drop", "discard", {}, 2)
-                     .forward("numbers", "big")
-                     .rebalance("big", "drop"),
-                   builtins());
+  auto p
+    = plan_of(job_builder{"builtin"}
+                .vertex("numbers", "sequence", {{"to", "20"}}, 1)
+                .vertex("big", "filter",
+                        {{"field", "value"}, {"op", ">="}, {"value", "15"}}, 1)
+                .vertex("drop", "discard", {}, 2)
+                .forward("numbers", "big")
+                .rebalance("big", "drop"),
+              builtins());
   REQUIRE_EQ(p.tasks[0].name, "numbers -> big");
   rows got;
   size_t ends = 0;
@@ -644,9 +630,8 @@ TEST_CASE("a chain of built-in sequence and filter delivers the kept rows") {
   gate.finish();
   CHECK(gate.drained());
   CHECK_EQ(ends, 2u);
-  CHECK_EQ(sorted(got),
-           (rows{row{value{15}}, row{value{16}}, row{value{17}},
-                 row{value{18}}, row{value{19}}}));
+  CHECK_EQ(sorted(got), (rows{row{value{15}}, row{value{16}}, row{value{17}},
+                              row{value{18}}, row{value{19}}}));
   CHECK_EQ(gate.rows_out(), 5u);
 }
 
@@ -686,7 +671,8 @@ TEST_CASE("a built-in aggregate's end-of-input rows pass down its chain") {
   CHECK_EQ(got, (rows{row{value{1}}, row{value{1}}, row{value{3}}}));
 }
 
-// -- snapshots ------------------------------------------------------------------
+// -- snapshots
+// ------------------------------------------------------------------
 
 TEST_CASE_FIXTURE(chain_fixture,
                   "a chain snapshots every operator and restores them in "
@@ -701,9 +687,7 @@ TEST_CASE_FIXTURE(chain_fixture,
         c.emit(r);
       },
       [count, name](snapshot_t) { return name + std::to_string(*count); },
-      [saved](restore_t, const std::string& bytes) {
-        saved->push_back(bytes);
-      },
+      [saved](restore_t, const std::string& bytes) { saved->push_back(bytes); },
     };
   };
   script("a", stateful("a"));

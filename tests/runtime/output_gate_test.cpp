@@ -39,12 +39,13 @@ struct sent {
 class recorder {
 public:
   output_gate gate(const plan& p, size_t exec, batch_limits limits) {
-    return output_gate{
-      p, exec, limits,
-      [this](size_t ch, rows&& batch) {
-        log.push_back(sent{ch, std::move(batch), false});
-      },
-      [this](size_t ch) { log.push_back(sent{ch, {}, true}); }};
+    return output_gate{p, exec, limits,
+                       [this](size_t ch, rows&& batch) {
+                         log.push_back(sent{ch, std::move(batch), false});
+                       },
+                       [this](size_t ch) {
+                         log.push_back(sent{ch, {}, true});
+                       }};
   }
 
   /// Rows sent on `ch`, batches concatenated.
@@ -68,9 +69,8 @@ public:
   /// End markers sent on `ch`.
   size_t ends_on(size_t ch) const {
     return static_cast<size_t>(
-      std::count_if(log.begin(), log.end(), [ch](const sent& x) {
-        return x.channel == ch && x.end;
-      }));
+      std::count_if(log.begin(), log.end(),
+                    [ch](const sent& x) { return x.channel == ch && x.end; }));
   }
 
   /// Whether the end marker of `ch` is the last thing sent on `ch`.
@@ -260,8 +260,7 @@ TEST_CASE("a hash edge uses the consumer's max parallelism and key order") {
   constexpr int par = 4;
   auto p = plan_of(job_builder{"hash"}
                      .vertex("gen", "gen", {{"columns", "a,key,b"}}, 1)
-                     .vertex("keyed", "keyed", {{"key", "b,key"}}, par,
-                             max_par)
+                     .vertex("keyed", "keyed", {{"key", "b,key"}}, par, max_par)
                      .vertex("sink", "out", {}, 1)
                      .hash("gen", "keyed", {"b", "key"})
                      .rebalance("keyed", "sink"));
@@ -735,20 +734,21 @@ TEST_CASE("a producer with outputs is not empty") {
   CHECK_FALSE(gate.empty());
 }
 
-// -- barriers -------------------------------------------------------------------
+// -- barriers
+// -------------------------------------------------------------------
 
 TEST_CASE("a barrier follows the data emitted before it and needs no "
           "credit") {
   auto p = one_channel_plan();
   std::vector<std::string> log;
-  output_gate gate{
-    p, 0, batch_limits{2, 1 << 20, 10},
-    [&](size_t, std::vector<row>&& rows) {
-      log.push_back("batch " + std::to_string(rows.size()));
-    },
-    [&](size_t) { log.push_back("end"); }};
-  gate.on_barrier(
-    [&](size_t, uint64_t id) { log.push_back("barrier " + std::to_string(id)); });
+  output_gate gate{p, 0, batch_limits{2, 1 << 20, 10},
+                   [&](size_t, std::vector<row>&& rows) {
+                     log.push_back("batch " + std::to_string(rows.size()));
+                   },
+                   [&](size_t) { log.push_back("end"); }};
+  gate.on_barrier([&](size_t, uint64_t id) {
+    log.push_back("barrier " + std::to_string(id));
+  });
   // Three rows: one full batch queued, one row partial; no credit yet.
   for (int i = 0; i < 3; ++i)
     gate.add(row{value{i}});

@@ -23,9 +23,7 @@ operator_descriptor make_op(std::string name, operator_kind kind,
   d.kind = kind;
   d.params = std::move(params);
   d.output_fields = std::move(output_fields);
-  d.factory = [](const operator_context&) {
-    return operator_behavior{};
-  };
+  d.factory = [](const operator_context&) { return operator_behavior{}; };
   return d;
 }
 

@@ -25,9 +25,9 @@ std::string sink(const std::string& id, const std::string& extra = "");
 std::string filter(const std::string& id, const std::string& extra = "");
 /// lines -> words -> counts (keyed by word) -> out, parallelism 2 by
 /// default, out 1.
-std::string
-wordcount(const std::string& counts_extra = "parallelism: 4",
-          const std::string& into_counts = "partitioner: HASH keys: \"word\"");
+std::string wordcount(const std::string& counts_extra = "parallelism: 4",
+                      const std::string& into_counts
+                      = "partitioner: HASH keys: \"word\"");
 
 } // namespace weir::test
 
@@ -237,9 +237,9 @@ TEST_CASE("a mistyped parameter is rejected naming it") {
 }
 
 TEST_CASE("a field parameter naming a field the input lacks is rejected") {
-  auto text = graph_error(source("s")
-                          + vertex("w", "split", param("field", "lne"))
-                          + sink("out") + edge("s", "w") + edge("w", "out"));
+  auto text
+    = graph_error(source("s") + vertex("w", "split", param("field", "lne"))
+                  + sink("out") + edge("s", "w") + edge("w", "out"));
   CHECK_MESSAGE(contains(text, "'w'"), text);
   CHECK_MESSAGE(contains(text, "'lne'"), text);
 }
@@ -308,8 +308,8 @@ TEST_CASE("a vertex downstream of a cycle does not hide it") {
 }
 
 TEST_CASE("non-positive parallelism is rejected naming the vertex") {
-  auto g = graph_of(source("s", "parallelism: 0") + sink("out")
-                    + edge("s", "out"));
+  auto g
+    = graph_of(source("s", "parallelism: 0") + sink("out") + edge("s", "out"));
   REQUIRE_FALSE(g);
   CHECK_EQ(error_text(g.error()),
            "vertex 's': parallelism must be at least 1 (got 0)");
@@ -417,9 +417,8 @@ TEST_CASE("inputs with different fields are rejected naming the vertex") {
 
 TEST_CASE("a job needing more than 2^20 channels is rejected naming the "
           "edge") {
-  auto text = "max_parallelism: 4096 "
-              + source("s", "parallelism: 1100") + sink("out",
-                                                       "parallelism: 1000")
+  auto text = "max_parallelism: 4096 " + source("s", "parallelism: 1100")
+              + sink("out", "parallelism: 1000")
               + edge("s", "out", "partitioner: REBALANCE");
   auto err = graph_error(text);
   CHECK(err.find("more than 1048576 channels") != std::string::npos);

@@ -31,8 +31,7 @@ class temp_file {
 public:
   explicit temp_file(const std::string& contents)
     : path_("/tmp/weir_job_loader_test_" + std::to_string(::getpid()) + "_"
-            + std::to_string(counter_++)
-            + ".pbtxt") {
+            + std::to_string(counter_++) + ".pbtxt") {
     std::ofstream{path_} << contents;
   }
 

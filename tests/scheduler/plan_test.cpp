@@ -20,9 +20,9 @@ std::string edge(const std::string& from, const std::string& to,
 std::string source(const std::string& id, const std::string& extra = "");
 std::string sink(const std::string& id, const std::string& extra = "");
 std::string filter(const std::string& id, const std::string& extra = "");
-std::string
-wordcount(const std::string& counts_extra = "parallelism: 4",
-          const std::string& into_counts = "partitioner: HASH keys: \"word\"");
+std::string wordcount(const std::string& counts_extra = "parallelism: 4",
+                      const std::string& into_counts
+                      = "partitioner: HASH keys: \"word\"");
 
 } // namespace weir::test
 
@@ -98,11 +98,11 @@ TEST_CASE("vertices of unequal max parallelism are not chained") {
 
 TEST_CASE("hash and rebalance edges are not chained even at equal "
           "parallelism") {
-  auto p = plan_of(source("s", param("columns", "k") + "parallelism: 2")
-                   + filter("f", "parallelism: 2")
-                   + sink("out", "parallelism: 2")
-                   + edge("s", "f", "partitioner: HASH keys: \"k\"")
-                   + edge("f", "out", "partitioner: REBALANCE"));
+  auto p
+    = plan_of(source("s", param("columns", "k") + "parallelism: 2")
+              + filter("f", "parallelism: 2") + sink("out", "parallelism: 2")
+              + edge("s", "f", "partitioner: HASH keys: \"k\"")
+              + edge("f", "out", "partitioner: REBALANCE"));
   CHECK_EQ(task_names(p), strings{"s", "f", "out"});
 }
 
@@ -187,9 +187,9 @@ TEST_CASE("non-forward exchanges connect every producer to every consumer") {
 
 TEST_CASE("forward exchanges connect subtask i to subtask i") {
   // s has two outputs, so both forward edges stay exchanges.
-  auto p = plan_of(source("s", "parallelism: 3") + sink("a", "parallelism: 3")
-                   + sink("b", "parallelism: 3") + edge("s", "a")
-                   + edge("s", "b"));
+  auto p
+    = plan_of(source("s", "parallelism: 3") + sink("a", "parallelism: 3")
+              + sink("b", "parallelism: 3") + edge("s", "a") + edge("s", "b"));
   CHECK_EQ(task_names(p), strings{"s", "a", "b"});
   REQUIRE_EQ(p.channels.size(), 6u);
   for (const auto& c : p.channels) {
