@@ -21,11 +21,10 @@ size_t run_except(caf::scheduler::test_coordinator& sched,
                   caf::abstract_actor* starved, size_t limit) {
   size_t steps = 0;
   while (steps < limit) {
-    auto i = std::find_if(sched.jobs.begin(), sched.jobs.end(),
-                          [&](caf::resumable* r) {
-                            return dynamic_cast<caf::abstract_actor*>(r)
-                                   != starved;
-                          });
+    auto i = std::find_if(
+      sched.jobs.begin(), sched.jobs.end(), [&](caf::resumable* r) {
+        return dynamic_cast<caf::abstract_actor*>(r) != starved;
+      });
     if (i == sched.jobs.end())
       break;
     auto job = *i;
@@ -54,19 +53,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
   auto id = submit(spec, opts);
   REQUIRE(id);
   // Deploy and start, stepping only until both tasks exist and run.
-  std::vector<caf::strong_actor_ptr> tasks;
-  for (int i = 0; i < 100 && tasks.size() < 2; ++i) {
-    sched.run(50);
-    auto reply = ask<std::vector<caf::strong_actor_ptr>>(
-      cluster.job_manager, tasks_atom::value, *id);
-    sched.run(50);
-    if (reply->has_value() && reply->value()) {
-      tasks.clear();
-      for (auto& t : *reply->value())
-        if (t)
-          tasks.push_back(t);
-    }
-  }
+  auto tasks = deployed_tasks(*id, 2, 50);
   REQUIRE(tasks.size() == 2);
   auto source = caf::actor_cast<task_actor>(tasks[0]);
   auto sink = caf::actor_cast<task_actor>(tasks[1]);

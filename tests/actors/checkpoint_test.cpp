@@ -19,21 +19,21 @@ using namespace weir::test;
 
 namespace {
 
-/// Two unbounded, rate-limited sources feeding one keyed count (two inputs, so the
-/// aggregate's task aligns barriers), then a sink.
+/// Two unbounded, rate-limited sources feeding one keyed count (two inputs, so
+/// the aggregate's task aligns barriers), then a sink.
 proto::JobSpec two_input_job(const std::string& dir, bool exactly_once) {
-  auto spec = job_builder{"two-inputs"}
-                .parallelism(2)
-                .vertex("evens", "sequence", {{"from", "0"}, {"rate", "2000"}})
-                .vertex("odds", "sequence",
-                        {{"from", "1000000000"}, {"rate", "2000"}})
-                .vertex("counts", "aggregate",
-                        {{"key", "value"}, {"function", "count"}})
-                .vertex("sink", "discard")
-                .hash("evens", "counts", {"value"})
-                .hash("odds", "counts", {"value"})
-                .forward("counts", "sink")
-                .build();
+  auto spec
+    = job_builder{"two-inputs"}
+        .parallelism(2)
+        .vertex("evens", "sequence", {{"from", "0"}, {"rate", "2000"}})
+        .vertex("odds", "sequence", {{"from", "1000000000"}, {"rate", "2000"}})
+        .vertex("counts", "aggregate",
+                {{"key", "value"}, {"function", "count"}})
+        .vertex("sink", "discard")
+        .hash("evens", "counts", {"value"})
+        .hash("odds", "counts", {"value"})
+        .forward("counts", "sink")
+        .build();
   auto* cp = spec.mutable_checkpointing();
   cp->set_interval_ms(100);
   cp->set_dir(dir);
@@ -130,18 +130,19 @@ void add_bucket_operator(operator_registry& r,
 /// checkpoints every 200 ms into `chk`.
 proto::JobSpec sums_job(int64_t n, const std::string& fail_at,
                         const std::string& out, const std::string& chk) {
-  auto spec = job_builder{"sums"}
-                .parallelism(2)
-                .vertex("numbers", "sequence",
-                        {{"to", std::to_string(n)}, {"rate", "1000"}})
-                .vertex("buckets", "bucket", {{"fail_at", fail_at}})
-                .vertex("sums", "aggregate",
-                        {{"key", "key"}, {"function", "sum"}, {"field", "value"}})
-                .vertex("out", "file_sink", {{"path", out}})
-                .forward("numbers", "buckets")
-                .hash("buckets", "sums", {"key"})
-                .forward("sums", "out")
-                .build();
+  auto spec
+    = job_builder{"sums"}
+        .parallelism(2)
+        .vertex("numbers", "sequence",
+                {{"to", std::to_string(n)}, {"rate", "1000"}})
+        .vertex("buckets", "bucket", {{"fail_at", fail_at}})
+        .vertex("sums", "aggregate",
+                {{"key", "key"}, {"function", "sum"}, {"field", "value"}})
+        .vertex("out", "file_sink", {{"path", out}})
+        .forward("numbers", "buckets")
+        .hash("buckets", "sums", {"key"})
+        .forward("sums", "out")
+        .build();
   auto* cp = spec.mutable_checkpointing();
   cp->set_interval_ms(200);
   cp->set_dir(chk);
@@ -204,8 +205,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
     path.push_back(t.first);
   CHECK(path
         == std::vector<job_status>{job_status::created, job_status::running,
-                                   job_status::restarting,
-                                   job_status::running,
+                                   job_status::restarting, job_status::running,
                                    job_status::finished});
   // The restart restored a real checkpoint taken before the failure.
   checkpoint_store store{(dir / "chk"), id->value, 1};

@@ -21,9 +21,9 @@ namespace {
 /// A text of `lines` lines drawn from a small vocabulary with mixed case and
 /// punctuation, reproducible from `seed`.
 std::string make_text(size_t lines, unsigned seed) {
-  static const char* words[] = {"Stream", "barrier", "Key", "group", "slot",
-                                "task",   "actor",   "CAF", "flink", "Weir",
-                                "state",  "window",  "x1",  "y2k",   "z"};
+  static const char* words[]
+    = {"Stream", "barrier", "Key",   "group",  "slot", "task", "actor", "CAF",
+       "flink",  "Weir",    "state", "window", "x1",   "y2k",  "z"};
   std::mt19937 rng{seed};
   std::ostringstream out;
   for (size_t i = 0; i < lines; ++i) {
@@ -102,7 +102,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
     // One part file per sink subtask.
     size_t files = 0;
     for (auto& e : std::filesystem::directory_iterator{output}) {
-      (void) e;
+      (void)e;
       ++files;
     }
     CHECK(files == static_cast<size_t>(p));
@@ -117,19 +117,19 @@ TEST_CASE_FIXTURE(cluster_fixture,
   // Broadcast feeds every sink subtask a full copy; rebalance spreads rows.
   auto out_b = dir / "broadcast";
   auto out_r = dir / "rebalance";
-  auto spec = job_builder{"sums"}
-                .vertex("numbers", "sequence", {{"from", "1"}, {"to", "5001"}},
-                        3)
-                .vertex("total", "aggregate",
-                        {{"key", "value"}, {"function", "count"}}, 2)
-                .vertex("copy", "file_sink", {{"path", out_b}}, 2)
-                .vertex("spread", "file_sink", {{"path", out_r}}, 2)
-                .hash("numbers", "total", {"value"})
-                .broadcast("numbers", "copy")
-                .rebalance("numbers", "spread")
-                .vertex("drop", "discard", {}, 2)
-                .forward("total", "drop")
-                .build();
+  auto spec
+    = job_builder{"sums"}
+        .vertex("numbers", "sequence", {{"from", "1"}, {"to", "5001"}}, 3)
+        .vertex("total", "aggregate", {{"key", "value"}, {"function", "count"}},
+                2)
+        .vertex("copy", "file_sink", {{"path", out_b}}, 2)
+        .vertex("spread", "file_sink", {{"path", out_r}}, 2)
+        .hash("numbers", "total", {"value"})
+        .broadcast("numbers", "copy")
+        .rebalance("numbers", "spread")
+        .vertex("drop", "discard", {}, 2)
+        .forward("total", "drop")
+        .build();
   auto res = run_job(spec);
   REQUIRE(res);
   REQUIRE_MESSAGE(res->status == job_status::finished, res->cause);
@@ -153,10 +153,10 @@ TEST_CASE_FIXTURE(cluster_fixture,
     d.kind = operator_kind::transform;
     d.help = "throws when it sees the given value";
     d.params = {{"at", param_type::int64, true, "", "value to throw at"}};
-    d.output_fields = [](const parameters&,
-                         const std::vector<std::string>& in) {
-      return caf::expected<std::vector<std::string>>{in};
-    };
+    d.output_fields
+      = [](const parameters&, const std::vector<std::string>& in) {
+          return caf::expected<std::vector<std::string>>{in};
+        };
     d.factory = [](const operator_context& ctx) {
       auto at = ctx.get_int("at");
       return operator_behavior{[at](const row& r, collector& out) {
@@ -323,18 +323,8 @@ TEST_CASE_FIXTURE(cluster_fixture,
                      .build());
   REQUIRE(id);
   auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
-  std::vector<caf::strong_actor_ptr> tasks;
-  while (tasks.size() < 4) {
-    sched.run(200);
-    auto reply = ask<std::vector<caf::strong_actor_ptr>>(
-      cluster.job_manager, tasks_atom::value, *id);
-    sched.run(200);
-    tasks.clear();
-    if (reply->has_value() && reply->value())
-      for (auto& t : *reply->value())
-        if (t)
-          tasks.push_back(t);
-  }
+  auto tasks = deployed_tasks(*id, 4);
+  REQUIRE(tasks.size() == 4);
   caf::anon_send(caf::actor_cast<task_actor>(tasks[3]), cancel_atom::value);
   run_until([&] { return res->has_value(); });
   REQUIRE(res->has_value());

@@ -35,8 +35,9 @@ struct rm_fixture : deterministic_fixture {
     auto rm_handle = rm;
     requesters.push_back(
       sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
-        self->request(rm_handle, caf::infinite, request_atom::value,
-                      job_id{job}, n, timeout)
+        self
+          ->request(rm_handle, caf::infinite, request_atom::value, job_id{job},
+                    n, timeout)
           .then([=](std::vector<slot_grant>& g) { *res = std::move(g); },
                 [=](caf::error& e) { *res = std::move(e); });
         return {[](ok_atom) {}};
@@ -63,8 +64,7 @@ struct rm_fixture : deterministic_fixture {
 
 } // namespace
 
-TEST_CASE_FIXTURE(rm_fixture,
-                  "registered task managers offer their slots") {
+TEST_CASE_FIXTURE(rm_fixture, "registered task managers offer their slots") {
   add_task_manager(2);
   add_task_manager(3);
   auto ci = info();
@@ -174,8 +174,8 @@ TEST_CASE_FIXTURE(rm_fixture,
                   "refused") {
   add_task_manager(1);
   for (uint32_t n : {0u, 100000u}) {
-    auto res = ask<ok_atom>(rm, register_atom::value, std::string{"odd"}, n,
-                            tms[0]);
+    auto res
+      = ask<ok_atom>(rm, register_atom::value, std::string{"odd"}, n, tms[0]);
     sched.run();
     REQUIRE(res->has_value());
     REQUIRE(!res->value());

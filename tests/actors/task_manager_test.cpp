@@ -33,8 +33,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
   req.job = job_id{"j"};
   req.spec = bytes;
   req.execution = 99;
-  auto res = ask<task_actor>(cluster.task_managers[0], deploy_atom::value,
-                             req);
+  auto res = ask<task_actor>(cluster.task_managers[0], deploy_atom::value, req);
   sched.run();
   REQUIRE(res->has_value());
   REQUIRE(!res->value());
@@ -49,8 +48,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
   deploy_request req;
   req.job = job_id{"j"};
   req.spec = "\xff\xff\xff not protobuf";
-  auto res = ask<task_actor>(cluster.task_managers[0], deploy_atom::value,
-                             req);
+  auto res = ask<task_actor>(cluster.task_managers[0], deploy_atom::value, req);
   sched.run();
   REQUIRE(res->has_value());
   REQUIRE(!res->value());
@@ -80,24 +78,13 @@ TEST_CASE_FIXTURE(cluster_fixture,
   CHECK(ci->value()->slots_free == 1);
 }
 
-TEST_CASE_FIXTURE(cluster_fixture,
-                  "a killed task actor fails the job") {
+TEST_CASE_FIXTURE(cluster_fixture, "a killed task actor fails the job") {
   start(1, 2);
   auto id = submit(endless_job(2));
   REQUIRE(id);
   auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
-  std::vector<caf::strong_actor_ptr> tasks;
-  while (tasks.size() < 4) {
-    sched.run(200);
-    auto reply = ask<std::vector<caf::strong_actor_ptr>>(
-      cluster.job_manager, tasks_atom::value, *id);
-    sched.run(200);
-    tasks.clear();
-    if (reply->has_value() && reply->value())
-      for (auto& t : *reply->value())
-        if (t)
-          tasks.push_back(t);
-  }
+  auto tasks = deployed_tasks(*id, 4);
+  REQUIRE(tasks.size() == 4);
   caf::anon_send_exit(tasks[2], caf::exit_reason::kill);
   run_until([&] { return res->has_value(); });
   REQUIRE(res->has_value());

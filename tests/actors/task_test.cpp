@@ -67,8 +67,8 @@ struct task_fixture : deterministic_fixture {
   /// Spawns the source task (execution 0), connected to the consumer.
   task_actor spawn_source(std::shared_ptr<const plan> p,
                           data_plane_config cfg) {
-    auto t = spawn_task(sys, p, 0, cfg,
-                        caf::actor_cast<job_master_actor>(master));
+    auto t
+      = spawn_task(sys, p, 0, cfg, caf::actor_cast<job_master_actor>(master));
     std::vector<caf::strong_actor_ptr> peers{
       caf::actor_cast<caf::strong_actor_ptr>(t),
       caf::actor_cast<caf::strong_actor_ptr>(consumer)};
@@ -167,8 +167,8 @@ TEST_CASE_FIXTURE(task_fixture,
   cfg.credits = 1;
   auto p = make(10);
   // Deploy the sink task (execution 1) and feed it more than it granted.
-  auto sink = spawn_task(sys, p, 1, cfg,
-                         caf::actor_cast<job_master_actor>(master));
+  auto sink
+    = spawn_task(sys, p, 1, cfg, caf::actor_cast<job_master_actor>(master));
   std::vector<caf::strong_actor_ptr> peers{
     caf::actor_cast<caf::strong_actor_ptr>(consumer),
     caf::actor_cast<caf::strong_actor_ptr>(sink)};

@@ -106,14 +106,34 @@ struct cluster_fixture : deterministic_fixture {
                                submit_options opts = {}) {
     std::string bytes;
     spec.SerializeToString(&bytes);
-    auto res = ask<job_id>(cluster.job_manager, submit_atom::value, bytes,
-                           opts);
+    auto res
+      = ask<job_id>(cluster.job_manager, submit_atom::value, bytes, opts);
     // Step only until the reply: an unbounded job never comes to rest.
     while (!res->has_value() && sched.try_run_once())
       ; // nop
     if (!res->has_value())
       return caf::make_error(caf::sec::request_timeout, "no reply");
     return **res;
+  }
+
+  /// Steps the cluster (`steps` messages at a time, never to rest: the
+  /// job may be unbounded) until job `id` has `count` deployed subtasks;
+  /// returns their handles by execution index, or fewer after 100 rounds.
+  std::vector<caf::strong_actor_ptr>
+  deployed_tasks(const job_id& id, size_t count, size_t steps = 200) {
+    std::vector<caf::strong_actor_ptr> tasks;
+    for (int i = 0; i < 100 && tasks.size() < count; ++i) {
+      sched.run(steps);
+      auto reply = ask<std::vector<caf::strong_actor_ptr>>(
+        cluster.job_manager, tasks_atom::value, id);
+      sched.run(steps);
+      tasks.clear();
+      if (reply->has_value() && reply->value())
+        for (auto& t : *reply->value())
+          if (t)
+            tasks.push_back(t);
+    }
+    return tasks;
   }
 
   /// Submits `spec` and runs the cluster until the job is terminal.
