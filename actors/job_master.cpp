@@ -34,6 +34,8 @@ struct execution_slot {
   execution_state_machine machine{execution_state::created, wall_now()};
   task_actor handle;
   std::string task_manager;
+  /// FINISHED, but alive until the job's final commit.
+  bool awaiting_commit = false;
 };
 
 struct job_master_state {
@@ -173,6 +175,13 @@ void cancel_executions(jm_pointer self) {
         if (ex.handle)
           self->send(ex.handle, cancel_atom::value);
         break;
+      case execution_state::finished:
+        if (ex.awaiting_commit && ex.handle) {
+          // What it pre-committed is discarded by the next attempt.
+          ex.awaiting_commit = false;
+          self->send(ex.handle, cancel_atom::value);
+        }
+        break;
       default:
         break;
     }
@@ -251,6 +260,53 @@ restore_point(jm_pointer self) {
     out.second[{sub.vertex_or_task_id(), sub.subtask()}] = std::move(bytes);
   }
   return out;
+}
+
+/// Every subtask finished: subtasks with committing operators commit what
+/// they pre-committed at end of input, then the job is FINISHED. A
+/// failure before all of them confirmed restarts the job like any other.
+void finish_job(jm_pointer self) {
+  auto& st = self->state;
+  size_t waiting = 0;
+  for (const auto& ex : st.executions)
+    if (ex.awaiting_commit)
+      ++waiting;
+  if (waiting == 0) {
+    move_job(self, job_status::finished);
+    release_and_quit(self);
+    return;
+  }
+  // No checkpoint may complete after the final commit.
+  stop_coordinator(self);
+  auto attempt = st.attempt;
+  auto left = std::make_shared<size_t>(waiting);
+  for (size_t i = 0; i < st.executions.size(); ++i) {
+    auto& ex = st.executions[i];
+    if (!ex.awaiting_commit)
+      continue;
+    self->request(ex.handle, caf::infinite, commit_atom::value)
+      .then(
+        [self, i, attempt, left](ok_atom) {
+          auto& s = self->state;
+          if (s.attempt != attempt
+              || s.machine.current() != job_status::running)
+            return;
+          s.executions[i].awaiting_commit = false;
+          if (--*left == 0) {
+            move_job(self, job_status::finished);
+            release_and_quit(self);
+          }
+        },
+        [self, i, attempt](caf::error& err) {
+          auto& s = self->state;
+          if (s.attempt != attempt || !s.executions[i].awaiting_commit)
+            return;
+          s.executions[i].awaiting_commit = false;
+          fail_job(self, "final commit of subtask " + std::to_string(i)
+                           + " failed: " + error_text(err));
+          settle(self);
+        });
+  }
 }
 
 void start_tasks(jm_pointer self) {
@@ -428,6 +484,15 @@ job_master_actor::behavior_type job_master_impl(
       if (!ex.handle || ex.handle.address() != dm.source)
         continue;
       ex.handle = nullptr;
+      if (ex.awaiting_commit) {
+        ex.awaiting_commit = false;
+        fail_job(self, "subtask " + std::to_string(i) + " on task manager "
+                         + ex.task_manager + " exited before its final commit: "
+                         + (dm.reason ? error_text(dm.reason)
+                                      : std::string{"normal exit"}));
+        settle(self);
+        break;
+      }
       if (is_terminal(ex.machine.current()))
         break;
       // Gone without saying goodbye: crashed, killed, or lost its node.
@@ -524,8 +589,7 @@ job_master_actor::behavior_type job_master_impl(
         case execution_state::finished:
           if (s.machine.current() == job_status::running
               && all_executions_finished(self)) {
-            move_job(self, job_status::finished);
-            release_and_quit(self);
+            finish_job(self);
             return;
           }
           break;
@@ -533,6 +597,28 @@ job_master_actor::behavior_type job_master_impl(
           break;
       }
       settle(self);
+    },
+    [=](commit_atom, uint32_t i) {
+      auto& s = self->state;
+      if (i >= s.executions.size())
+        return;
+      auto& ex = s.executions[i];
+      if (!ex.handle
+          || caf::actor_cast<caf::actor_addr>(self->current_sender())
+               != ex.handle.address()
+          || is_terminal(ex.machine.current()))
+        return;
+      if (ex.machine.current() == execution_state::canceling) {
+        // Our cancel is on its way; the task exits on it.
+        return;
+      }
+      ex.awaiting_commit = true;
+      move_exec(self, i, execution_state::finished);
+      if (s.machine.current() == job_status::running
+          && all_executions_finished(self))
+        finish_job(self);
+      else
+        settle(self);
     },
     [=](cancel_atom) { cancel_job(self); },
     [=](fail_atom, const std::string& cause) { fail_job(self, cause); },

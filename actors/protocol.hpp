@@ -29,6 +29,7 @@ namespace weir {
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
 using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using complete_atom = caf::atom_constant<caf::atom("complete")>;
 using decline_atom = caf::atom_constant<caf::atom("decline")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
@@ -241,6 +242,9 @@ using checkpoint_coordinator_actor = caf::typed_actor<
 using job_master_actor = caf::typed_actor<
   // A subtask reports a new execution state (and a cause for FAILED).
   caf::reacts_to<task_state_atom, uint32_t, execution_state, std::string>,
+  // A subtask with committing operators finished its input and waits,
+  // alive, for the job's final commit (counts as FINISHED).
+  caf::reacts_to<commit_atom, uint32_t>,
   // Cancel the job.
   caf::reacts_to<cancel_atom>,
   // Fail the job with this cause (e.g. too many failed checkpoints).
@@ -305,6 +309,9 @@ using task_actor = caf::typed_actor<
   caf::reacts_to<barrier_atom, uint64_t, uint64_t>,
   // Checkpoint `id` completed (two-phase-commit sinks commit now).
   caf::reacts_to<complete_atom, uint64_t>,
+  // The job finished: commit everything, reply, exit (only subtasks that
+  // announced they wait for it).
+  caf::replies_to<commit_atom>::with<ok_atom>,
   caf::replies_to<metrics_atom>::with<task_metrics>>;
 
 /// Runs subtasks in its slots.

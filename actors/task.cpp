@@ -46,6 +46,8 @@ struct task_state {
   bool running = false;
   bool input_ended = false;
   bool done = false;
+  /// Finished, alive only for the job's final commit.
+  bool awaiting_commit = false;
   bool flush_pending = false;
   bool poll_pending = false;
   bool was_blocked = false;
@@ -113,6 +115,13 @@ void finish_if_drained(task_pointer self) {
   if (st.done || !st.input_ended || !st.out->drained())
     return;
   st.done = true;
+  if (st.chain->is_committing()) {
+    // Output pre-committed at end of input becomes visible only when the
+    // whole job finished: a restart before that replays it.
+    st.awaiting_commit = true;
+    self->send(st.master, commit_atom::value, st.execution);
+    return;
+  }
   report(self, execution_state::finished);
   self->quit();
 }
@@ -143,7 +152,7 @@ void schedule_poll(task_pointer self) {
 void take_checkpoint(task_pointer self, uint64_t id) {
   auto& st = self->state;
   std::string bytes;
-  if (!guarded(self, [&] { bytes = st.chain->snapshot(); }))
+  if (!guarded(self, [&] { bytes = st.chain->snapshot(id); }))
     return;
   const auto& ev = st.p->executions[st.execution];
   const auto& t = st.p->tasks[ev.task];
@@ -285,7 +294,7 @@ task_actor::behavior_type
 task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
           data_plane_config cfg, job_master_actor master,
           checkpoint_coordinator_actor coordinator,
-          std::shared_ptr<const task_checkpointing> cp) {
+          std::shared_ptr<const task_checkpointing> cp, job_id job) {
   auto& st = self->state;
   st.coordinator = std::move(coordinator);
   st.cp = std::move(cp);
@@ -322,7 +331,8 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
                                             ? alignment_mode::exactly_once
                                             : alignment_mode::at_least_once);
   auto clock = [self] { return self->clock().now(); };
-  auto chain = operator_chain::make(*st.p, execution, *st.out, clock);
+  auto chain
+    = operator_chain::make(*st.p, execution, *st.out, clock, job.value);
   if (!chain) {
     st.done = true;
     report(self, execution_state::failed, error_text(chain.error()));
@@ -383,6 +393,13 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
     },
     [=](cancel_atom) {
       auto& s = self->state;
+      if (s.awaiting_commit) {
+        // Already FINISHED for the master; a restart discards what this
+        // subtask pre-committed.
+        s.awaiting_commit = false;
+        self->quit();
+        return;
+      }
       if (s.done)
         return;
       s.done = true;
@@ -457,8 +474,44 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
       }
       process_inputs(self);
     },
-    [=](complete_atom, uint64_t) {
-      // Two-phase-commit sinks will commit here.
+    [=](complete_atom, uint64_t id) {
+      auto& s = self->state;
+      if ((s.done && !s.awaiting_commit) || !s.chain->is_committing())
+        return;
+      if (s.awaiting_commit) {
+        // Failures now surface through the final commit's reply.
+        try {
+          s.chain->on_checkpoint_complete(id);
+        } catch (...) {
+          // nop
+        }
+        return;
+      }
+      guarded(self, [&] { s.chain->on_checkpoint_complete(id); });
+    },
+    [=](commit_atom) -> caf::result<ok_atom> {
+      auto& s = self->state;
+      if (!s.awaiting_commit)
+        return make_error(actors_errc::task_failed,
+                          s.where() + " is not waiting for a final commit");
+      s.awaiting_commit = false;
+      std::string cause;
+      try {
+        s.chain->on_checkpoint_complete(final_checkpoint);
+      } catch (const std::exception& e) {
+        cause = "vertex '" + s.chain->current_vertex() + "' in " + s.where()
+                + " failed to commit: " + e.what();
+      } catch (...) {
+        cause = "vertex '" + s.chain->current_vertex() + "' in " + s.where()
+                + " failed to commit: a non-standard exception";
+      }
+      if (!cause.empty()) {
+        auto err = make_error(actors_errc::task_failed, cause);
+        self->quit(err);
+        return err;
+      }
+      self->quit();
+      return ok_atom::value;
     },
     [=](flush_atom) {
       auto& s = self->state;
@@ -491,9 +544,10 @@ task_actor spawn_task(caf::actor_system& sys, std::shared_ptr<const plan> p,
                       uint32_t execution, data_plane_config cfg,
                       job_master_actor master,
                       checkpoint_coordinator_actor coordinator,
-                      std::shared_ptr<const task_checkpointing> cp) {
+                      std::shared_ptr<const task_checkpointing> cp,
+                      job_id job) {
   return sys.spawn(task_impl, std::move(p), execution, cfg, std::move(master),
-                   std::move(coordinator), std::move(cp));
+                   std::move(coordinator), std::move(cp), std::move(job));
 }
 
 } // namespace weir

@@ -32,6 +32,7 @@ task_actor spawn_task(caf::actor_system& sys, std::shared_ptr<const plan> p,
                       uint32_t execution, data_plane_config cfg,
                       job_master_actor master,
                       checkpoint_coordinator_actor coordinator = {},
-                      std::shared_ptr<const task_checkpointing> cp = nullptr);
+                      std::shared_ptr<const task_checkpointing> cp = nullptr,
+                      job_id job = {});
 
 } // namespace weir

@@ -119,7 +119,7 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
       }
       auto t
         = spawn_task(self->system(), *p, req.execution, req.options.data_plane,
-                     req.master, req.coordinator, std::move(cp));
+                     req.master, req.coordinator, std::move(cp), req.job);
       auto& s = self->state;
       // Linked: a task manager's death takes its tasks with it; the
       // task manager itself survives its tasks (exit handler below).

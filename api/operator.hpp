@@ -35,9 +35,27 @@ constexpr poll_t poll{};
 /// Tag of the snapshot handler, called when a checkpoint barrier passes
 /// the operator: `[](weir::snapshot_t) -> std::string`, returning the
 /// operator's state as bytes (encode rows with api/codec.hpp, or use
-/// api/state.hpp's backends and their snapshot()).
+/// api/state.hpp's backends and their snapshot()). Operators that commit
+/// output per checkpoint take the checkpoint's id as well:
+/// `[](weir::snapshot_t, uint64_t checkpoint_id) -> std::string`.
 struct snapshot_t {};
 constexpr snapshot_t snapshot{};
+
+/// Tag of the commit handler of two-phase-commit operators, called once
+/// checkpoint `id` is complete on every subtask of the job:
+/// `[](weir::checkpoint_complete_t, uint64_t id)`. Whatever the operator
+/// pre-committed in its snapshots up to `id` may become visible now.
+/// Notifications can be skipped (a later id covers earlier ones) and come
+/// again after a restore; handlers must be idempotent.
+struct checkpoint_complete_t {};
+constexpr checkpoint_complete_t checkpoint_complete{};
+
+/// The id passed to the commit handler when the whole job has finished:
+/// everything the operator produced, including what it pre-committed at
+/// end of input, is final. A subtask whose operators have a commit
+/// handler stays alive after its input ended until this commit (or a
+/// restart) arrives.
+constexpr uint64_t final_checkpoint = UINT64_MAX;
 
 /// Tag of the restore handler, called before any other handler when a
 /// subtask starts from a checkpoint: `[](weir::restore_t, const
@@ -75,6 +93,8 @@ using parameters = std::map<std::string, std::string>;
 /// What an operator factory learns about the subtask it runs in. Owned by
 /// the task; valid for the operator's whole life.
 struct operator_context {
+  /// The job's id (32 hex digits); empty outside a job (operator tests).
+  std::string job;
   /// The vertex id from the descriptor.
   std::string vertex;
   /// Index of this parallel instance, in [0, parallelism).
@@ -123,7 +143,8 @@ public:
   using record_handler = std::function<void(const row&, collector&)>;
   using end_handler = std::function<void(collector&)>;
   using poll_handler = std::function<poll_result(collector&, size_t)>;
-  using snapshot_handler = std::function<std::string()>;
+  using snapshot_handler = std::function<std::string(uint64_t)>;
+  using commit_handler = std::function<void(uint64_t)>;
   using restore_handler = std::function<void(const std::string&)>;
 
   operator_behavior() = default;
@@ -154,9 +175,21 @@ public:
     return static_cast<bool>(snapshot_);
   }
 
-  /// The operator's state for a checkpoint; empty for stateless operators.
-  std::string on_snapshot() const {
-    return snapshot_ ? snapshot_() : std::string{};
+  /// The operator's state for checkpoint `checkpoint_id`; empty for
+  /// stateless operators.
+  std::string on_snapshot(uint64_t checkpoint_id = 0) const {
+    return snapshot_ ? snapshot_(checkpoint_id) : std::string{};
+  }
+
+  /// Whether the operator commits output when checkpoints complete.
+  bool is_committing() const {
+    return static_cast<bool>(commit_);
+  }
+
+  /// Checkpoint `id` (or final_checkpoint) is complete: commit.
+  void on_checkpoint_complete(uint64_t id) const {
+    if (commit_)
+      commit_(id);
   }
 
   /// Restores state taken by on_snapshot(); stateless operators ignore it.
@@ -179,8 +212,17 @@ private:
       poll_ = [f = std::move(f)](collector& out, size_t budget) mutable {
         return f(poll, out, budget);
       };
+    } else if constexpr (std::is_invocable_r_v<std::string, F&, snapshot_t,
+                                               uint64_t>) {
+      snapshot_
+        = [f = std::move(f)](uint64_t id) mutable { return f(snapshot, id); };
     } else if constexpr (std::is_invocable_r_v<std::string, F&, snapshot_t>) {
-      snapshot_ = [f = std::move(f)]() mutable { return f(snapshot); };
+      snapshot_ = [f = std::move(f)](uint64_t) mutable { return f(snapshot); };
+    } else if constexpr (std::is_invocable_v<F&, checkpoint_complete_t,
+                                             uint64_t>) {
+      commit_ = [f = std::move(f)](uint64_t id) mutable {
+        f(checkpoint_complete, id);
+      };
     } else if constexpr (std::is_invocable_v<F&, restore_t,
                                              const std::string&>) {
       restore_ = [f = std::move(f)](const std::string& bytes) mutable {
@@ -198,8 +240,9 @@ private:
                     "an operator handler must take (const row&, collector&), "
                     "(end_of_input_t, collector&) or "
                     "(poll_t, collector&, size_t) -> poll_result, "
-                    "(snapshot_t) -> std::string or "
-                    "(restore_t, const std::string&)");
+                    "(snapshot_t[, uint64_t]) -> std::string, "
+                    "(restore_t, const std::string&) or "
+                    "(checkpoint_complete_t, uint64_t)");
     }
   }
 
@@ -208,6 +251,7 @@ private:
   poll_handler poll_;
   snapshot_handler snapshot_;
   restore_handler restore_;
+  commit_handler commit_;
 };
 
 } // namespace weir

@@ -28,7 +28,8 @@ namespace weir {
 ///                end of input, or on every update with `emit: updates`.
 /// sinks
 ///   print        writes rows to stdout as "subtask> csv" (Flink's style).
-///   file_sink    writes CSV to `path`/part-<subtask>.csv.
+///   file_sink    writes CSV files `path`/part-<job>-<subtask>-<n>.csv,
+///                committed per checkpoint and at the end (exactly once).
 ///   discard      drops rows (benchmarks).
 caf::error register_builtin_operators(operator_registry& registry);
 

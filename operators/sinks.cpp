@@ -49,67 +49,6 @@ operator_behavior make_print(const operator_context& ctx) {
   };
 }
 
-// -- file_sink ----------------------------------------------------------------
-
-/// One file_sink subtask's output file. An error while opening is kept and
-/// thrown by the first handler, because factories must not throw.
-struct file_sink_state {
-  std::string file;
-  std::ofstream out;
-  std::string error;
-
-  void check() {
-    if (!error.empty())
-      throw std::runtime_error(error);
-    if (!out)
-      throw std::runtime_error("file_sink: cannot write '" + file
-                               + "': " + std::strerror(errno));
-  }
-};
-
-operator_behavior make_file_sink(const operator_context& ctx) {
-  namespace fs = std::filesystem;
-  auto st = std::make_shared<file_sink_state>();
-  fs::path dir = ctx.get_string("path");
-  st->file = (dir / ("part-" + std::to_string(ctx.subtask) + ".csv")).string();
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  // Another subtask may have created it concurrently: only a missing
-  // directory is an error.
-  if (!fs::is_directory(dir)) {
-    st->error = "file_sink: cannot create directory '" + dir.string()
-                + "': " + (ec ? ec.message() : "not a directory");
-    return operator_behavior{
-      [st](const row&, collector&) { st->check(); },
-      [st](end_of_input_t, collector&) { st->check(); },
-    };
-  }
-  st->out.open(st->file, std::ios::out | std::ios::trunc | std::ios::binary);
-  if (!st->out) {
-    st->error
-      = "file_sink: cannot open '" + st->file + "': " + std::strerror(errno);
-  } else if (ctx.has("header") && ctx.get_bool("header")) {
-    row names;
-    for (const auto& f : ctx.input_fields)
-      names.emplace_back(f);
-    st->out << to_csv(names) << '\n';
-  }
-  return operator_behavior{
-    [st](const row& r, collector&) {
-      st->check();
-      st->out << to_csv(r) << '\n';
-    },
-    [st](end_of_input_t, collector&) {
-      st->check();
-      st->out.flush();
-      st->check();
-      st->out.close();
-      if (st->out.fail())
-        throw std::runtime_error("file_sink: cannot close '" + st->file + "'");
-    },
-  };
-}
-
 // -- discard ------------------------------------------------------------------
 
 operator_behavior make_discard(const operator_context&) {
@@ -137,28 +76,6 @@ operator_descriptor print_descriptor() {
   };
   d.output_fields = no_output;
   d.factory = make_print;
-  return d;
-}
-
-operator_descriptor file_sink_descriptor() {
-  operator_descriptor d;
-  d.name = "file_sink";
-  d.kind = operator_kind::sink;
-  d.help = "Writes rows as CSV to <path>/part-<subtask>.csv.";
-  d.params = {
-    {"path", param_type::string, true, "",
-     "output directory, created if missing"},
-    {"header", param_type::boolean, false, "false",
-     "write the field names as the first line"},
-  };
-  d.output_fields
-    = [](const parameters& params, const std::vector<std::string>&)
-    -> caf::expected<std::vector<std::string>> {
-    if (param_or(params, "path").empty())
-      return bad_param("file_sink", "parameter 'path' is empty");
-    return std::vector<std::string>{};
-  };
-  d.factory = make_file_sink;
   return d;
 }
 

@@ -31,9 +31,10 @@ private:
   output_gate* out_;
 };
 
-caf::expected<std::unique_ptr<operator_chain>> operator_chain::make(
-  const plan& p, size_t exec, output_gate& out,
-  std::function<std::chrono::steady_clock::time_point()> now) {
+caf::expected<std::unique_ptr<operator_chain>>
+operator_chain::make(const plan& p, size_t exec, output_gate& out,
+                     std::function<std::chrono::steady_clock::time_point()> now,
+                     const std::string& job) {
   const auto& ev = p.executions[exec];
   const auto& task = p.tasks[ev.task];
   std::unique_ptr<operator_chain> chain{new operator_chain};
@@ -41,6 +42,7 @@ caf::expected<std::unique_ptr<operator_chain>> operator_chain::make(
   for (auto vi : task.chain) {
     const auto& v = p.graph.vertices[vi];
     operator_context ctx;
+    ctx.job = job;
     ctx.vertex = v.id;
     ctx.subtask = ev.subtask;
     ctx.parallelism = v.parallelism;
@@ -100,11 +102,11 @@ poll_result operator_chain::on_poll(size_t budget) {
   return call(0, [&] { return ops_.front().on_poll(*links_.front(), budget); });
 }
 
-std::string operator_chain::snapshot() {
+std::string operator_chain::snapshot(uint64_t checkpoint_id) {
   std::string out;
   append_varint(out, ops_.size());
   for (size_t i = 0; i < ops_.size(); ++i) {
-    auto bytes = call(i, [&] { return ops_[i].on_snapshot(); });
+    auto bytes = call(i, [&] { return ops_[i].on_snapshot(checkpoint_id); });
     append_varint(out, bytes.size());
     out += bytes;
   }
@@ -136,6 +138,18 @@ caf::error operator_chain::restore(const std::string& bytes) {
   for (size_t i = 0; i < ops_.size(); ++i)
     call(i, [&] { ops_[i].on_restore(parts[i]); });
   return caf::none;
+}
+
+bool operator_chain::is_committing() const {
+  for (const auto& op : ops_)
+    if (op.is_committing())
+      return true;
+  return false;
+}
+
+void operator_chain::on_checkpoint_complete(uint64_t id) {
+  for (size_t i = 0; i < ops_.size(); ++i)
+    call(i, [&] { ops_[i].on_checkpoint_complete(id); });
 }
 
 void operator_chain::on_end_of_input() {

@@ -20,12 +20,13 @@ namespace weir {
 /// caller (the task), which turns them into a task failure.
 class operator_chain {
 public:
-  /// Instantiates the operators of execution vertex `exec` of `p`.
-  /// `now` becomes every operator's clock. Factory exceptions become an
-  /// error naming the vertex.
+  /// Instantiates the operators of execution vertex `exec` of `p`, a
+  /// plan of job `job`. `now` becomes every operator's clock. Factory
+  /// exceptions become an error naming the vertex.
   static caf::expected<std::unique_ptr<operator_chain>>
   make(const plan& p, size_t exec, output_gate& out,
-       std::function<std::chrono::steady_clock::time_point()> now);
+       std::function<std::chrono::steady_clock::time_point()> now,
+       const std::string& job = {});
 
   /// Whether the head operator is a source.
   bool is_source() const;
@@ -36,9 +37,18 @@ public:
   /// Polls the head (source) operator for at most `budget` rows.
   poll_result on_poll(size_t budget);
 
-  /// The state of every operator of the chain, head first, in one blob
-  /// (a varint count, then each operator's bytes length-prefixed).
-  std::string snapshot();
+  /// The state of every operator of the chain for checkpoint
+  /// `checkpoint_id`, head first, in one blob (a varint count, then each
+  /// operator's bytes length-prefixed).
+  std::string snapshot(uint64_t checkpoint_id = 0);
+
+  /// Whether any operator commits output when checkpoints complete; such
+  /// a subtask waits for the job's final commit after its input ended.
+  bool is_committing() const;
+
+  /// Tells every committing operator that checkpoint `id` (or
+  /// final_checkpoint) is complete.
+  void on_checkpoint_complete(uint64_t id);
 
   /// Restores a blob made by snapshot(); an error if it does not parse or
   /// holds a different number of operators.

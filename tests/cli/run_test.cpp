@@ -151,7 +151,7 @@ std::string differences(const word_counts& expected,
 
 /// Runs the wordcount example on a generated text with `extra` arguments
 /// and checks that it writes exactly the test's own counts into
-/// `parallelism` files part-0.csv ... part-<parallelism-1>.csv.
+/// `parallelism` committed files part-<job>-<i>-0.csv, one per subtask.
 void check_wordcount(const strings& extra, int parallelism) {
   temp_dir tmp;
   auto text = make_input();
@@ -175,9 +175,13 @@ void check_wordcount(const strings& extra, int parallelism) {
                           + std::to_string(2 * parallelism) + " subtasks"));
   CHECK(contains(r.err, "weir: job 'wordcount' FINISHED after "));
   auto got = read_output(output);
+  auto at = r.err.find("weir: job 'wordcount' (");
+  REQUIRE(at != std::string::npos);
+  auto job = r.err.substr(at + 23, 8);
   strings expected_files;
   for (int i = 0; i < parallelism; ++i)
-    expected_files.push_back("part-" + std::to_string(i) + ".csv");
+    expected_files.push_back("part-" + job + "-" + std::to_string(i)
+                             + "-0.csv");
   std::sort(expected_files.begin(), expected_files.end());
   CHECK_EQ(got.files, expected_files);
   for (const auto& fault : got.faults)

@@ -1,5 +1,6 @@
 #include "operators/harness.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -127,6 +128,14 @@ std::vector<std::string> expected_lines(const std::string& text) {
     pos = end + 1;
   }
   return out;
+}
+
+std::vector<std::string> list_dir(const std::string& path) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator{path})
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 } // namespace weir::test

@@ -96,6 +96,9 @@ private:
 /// Reads a whole file; fails the test when it cannot.
 std::string read_file(const std::string& path);
 
+/// The names of the entries of directory `path`, sorted.
+std::vector<std::string> list_dir(const std::string& path);
+
 /// Splits `text` into lines as file_source should: on '\n', dropping one
 /// trailing '\r' per line and the empty piece after a final '\n'.
 std::vector<std::string> expected_lines(const std::string& text);

@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <set>
@@ -99,24 +100,129 @@ TEST_CASE("file_sink writes one CSV file per subtask, creating the "
   auto s1
     = make_op("file_sink", {{"path", dir}, {"header", "true"}}, fields, 1, 2);
   CHECK(s0.ctx.output_fields.empty());
+  CHECK(s0.behavior.is_committing());
   CHECK(run(s0.behavior, {{"a", 1}, {"say \"x\"", value{}}}).empty());
   run(s1.behavior, {{"b", 2.5}});
-  CHECK(read_file(dir + "/part-0.csv") == "a,1\n\"say \"\"x\"\"\",\n");
-  CHECK(read_file(dir + "/part-1.csv") == "word,n\nb,2.5\n");
+  // Pre-committed at end of input, visible after the job's final commit.
+  CHECK(list_dir(dir)
+        == std::vector<std::string>{".part-0-0.csv.pending",
+                                    ".part-1-0.csv.pending"});
+  s0.behavior.on_checkpoint_complete(final_checkpoint);
+  s1.behavior.on_checkpoint_complete(final_checkpoint);
+  CHECK(list_dir(dir)
+        == std::vector<std::string>{"part-0-0.csv", "part-1-0.csv"});
+  CHECK(read_file(dir + "/part-0-0.csv") == "a,1\n\"say \"\"x\"\"\",\n");
+  CHECK(read_file(dir + "/part-1-0.csv") == "word,n\nb,2.5\n");
 }
 
-TEST_CASE("file_sink truncates an existing part file") {
+TEST_CASE("file_sink names files after the job, leaving other jobs' alone") {
   temp_dir tmp;
-  tmp.write("part-0.csv", "old contents that are long\n");
-  run(make_op("file_sink", {{"path", tmp.path()}}, fields).behavior,
-      {{"new", 1}});
-  CHECK(read_file(tmp.path() + "/part-0.csv") == "new,1\n");
+  tmp.write("part-0-0.csv", "another job\n");
+  tmp.write("part-0123abcd-0-0.csv", "a stale attempt\n");
+  tmp.write(".part-0123abcd-0-1.csv.inprogress", "a stale attempt\n");
+  auto op = make_op("file_sink", {{"path", tmp.path()}}, fields);
+  op.ctx.job = "0123abcd0123abcd0123abcd0123abcd";
+  auto b = builtin_registry().find("file_sink")->factory(op.ctx);
+  run(b, {{"new", 1}});
+  b.on_checkpoint_complete(final_checkpoint);
+  CHECK(list_dir(tmp.path())
+        == std::vector<std::string>{"part-0-0.csv", "part-0123abcd-0-0.csv"});
+  CHECK(read_file(tmp.path() + "/part-0-0.csv") == "another job\n");
+  CHECK(read_file(tmp.path() + "/part-0123abcd-0-0.csv") == "new,1\n");
 }
 
-TEST_CASE("file_sink writes an empty file for empty input") {
+TEST_CASE("file_sink writes no file for empty input") {
   temp_dir tmp;
-  run(make_op("file_sink", {{"path", tmp.path()}}, fields).behavior, {});
-  CHECK(read_file(tmp.path() + "/part-0.csv").empty());
+  auto op = make_op("file_sink", {{"path", tmp.path()}}, fields);
+  run(op.behavior, {});
+  op.behavior.on_checkpoint_complete(final_checkpoint);
+  CHECK(list_dir(tmp.path()).empty());
+}
+
+TEST_CASE("file_sink commits a checkpoint's files only when it completes") {
+  temp_dir tmp;
+  auto op = make_op("file_sink", {{"path", tmp.path()}}, fields);
+  vector_collector out;
+  op.behavior.on_record({"a", 1}, out);
+  CHECK(list_dir(tmp.path())
+        == std::vector<std::string>{".part-0-0.csv.inprogress"});
+  auto state1 = op.behavior.on_snapshot(1);
+  // Nothing new since checkpoint 1: no empty file for checkpoint 2.
+  auto state2 = op.behavior.on_snapshot(2);
+  op.behavior.on_record({"b", 2}, out);
+  auto state3 = op.behavior.on_snapshot(3);
+  op.behavior.on_record({"c", 3}, out);
+  CHECK(list_dir(tmp.path())
+        == std::vector<std::string>{".part-0-0.csv.pending",
+                                    ".part-0-1.csv.pending",
+                                    ".part-0-2.csv.inprogress"});
+  op.behavior.on_checkpoint_complete(2);
+  CHECK(list_dir(tmp.path())
+        == std::vector<std::string>{
+          ".part-0-1.csv.pending", ".part-0-2.csv.inprogress", "part-0-0.csv"});
+  // Idempotent, and a later id covers the earlier ones.
+  op.behavior.on_checkpoint_complete(2);
+  op.behavior.on_checkpoint_complete(5);
+  CHECK(list_dir(tmp.path())
+        == std::vector<std::string>{".part-0-2.csv.inprogress", "part-0-0.csv",
+                                    "part-0-1.csv"});
+  CHECK(read_file(tmp.path() + "/part-0-0.csv") == "a,1\n");
+  CHECK(read_file(tmp.path() + "/part-0-1.csv") == "b,2\n");
+}
+
+TEST_CASE("file_sink restored from a checkpoint commits its pending files "
+          "and drops what came after") {
+  temp_dir tmp;
+  auto first = make_op("file_sink", {{"path", tmp.path()}}, fields);
+  vector_collector out;
+  first.behavior.on_record({"a", 1}, out);
+  auto state1 = first.behavior.on_snapshot(1);
+  first.behavior.on_record({"b", 2}, out);
+  auto state2 = first.behavior.on_snapshot(2);
+  first.behavior.on_checkpoint_complete(2);
+  first.behavior.on_record({"c", 3}, out);
+  first.behavior.on_snapshot(3);
+  first.behavior.on_record({"d", 4}, out);
+  first.behavior.on_end_of_input(out);
+  // Checkpoint 3 never completed; the attempt dies. Its successor restores
+  // checkpoint 2 (committed already) and replays c and d.
+  CHECK(list_dir(tmp.path())
+        == std::vector<std::string>{".part-0-2.csv.pending",
+                                    ".part-0-3.csv.pending", "part-0-0.csv",
+                                    "part-0-1.csv"});
+  {
+    auto second = make_op("file_sink", {{"path", tmp.path()}}, fields);
+    second.behavior.on_restore(state2);
+    CHECK(list_dir(tmp.path())
+          == std::vector<std::string>{"part-0-0.csv", "part-0-1.csv"});
+    run(second.behavior, {{"c", 3}, {"d", 4}});
+    second.behavior.on_checkpoint_complete(final_checkpoint);
+  }
+  CHECK(list_dir(tmp.path())
+        == std::vector<std::string>{"part-0-0.csv", "part-0-1.csv",
+                                    "part-0-2.csv"});
+  CHECK(read_file(tmp.path() + "/part-0-2.csv") == "c,3\nd,4\n");
+  // Restoring checkpoint 1, whose pending file the completion of 2 has
+  // committed already, keeps that file and drops the later ones.
+  auto third = make_op("file_sink", {{"path", tmp.path()}}, fields);
+  third.behavior.on_restore(state1);
+  CHECK(list_dir(tmp.path()) == std::vector<std::string>{"part-0-0.csv"});
+  CHECK(read_file(tmp.path() + "/part-0-0.csv") == "a,1\n");
+}
+
+TEST_CASE("file_sink rejects corrupt state and a missing pending file") {
+  temp_dir tmp;
+  auto first = make_op("file_sink", {{"path", tmp.path()}}, fields);
+  vector_collector out;
+  first.behavior.on_record({"a", 1}, out);
+  auto state = first.behavior.on_snapshot(1);
+  auto second = make_op("file_sink", {{"path", tmp.path()}}, fields);
+  CHECK_THROWS_WITH_AS(second.behavior.on_restore(state.substr(0, 3)),
+                       doctest::Contains("corrupt state"), std::runtime_error);
+  std::filesystem::remove(tmp.path() + "/.part-0-0.csv.pending");
+  CHECK_THROWS_WITH_AS(second.behavior.on_restore(state),
+                       doctest::Contains("the pending file is missing"),
+                       std::runtime_error);
 }
 
 TEST_CASE("file_sink fails naming the path when it cannot write") {

@@ -51,11 +51,12 @@ private:
   std::filesystem::path path_;
 };
 
-/// Every line of every regular file in `dir`, files in name order.
+/// Every line of every visible regular file in `dir` (hidden ones, such as
+/// a sink's uncommitted files, are not output), files in name order.
 inline std::vector<std::string> read_lines(const std::string& dir) {
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator{dir})
-    if (e.is_regular_file())
+    if (e.is_regular_file() && e.path().filename().string()[0] != '.')
       files.push_back(e.path());
   std::sort(files.begin(), files.end());
   std::vector<std::string> out;
