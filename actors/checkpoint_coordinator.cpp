@@ -1,5 +1,6 @@
 #include "actors/checkpoint_coordinator.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <caf/actor_system.hpp>
@@ -36,11 +37,32 @@ int64_t wall_millis() {
     .count();
 }
 
+/// Epoch millis of coordinator-clock time `t` (the clocks differ under the
+/// test scheduler).
+int64_t epoch_millis_of(coordinator_pointer self,
+                        checkpoint_tracker::clock::time_point t) {
+  using namespace std::chrono;
+  return wall_millis()
+         - duration_cast<milliseconds>(self->clock().now() - t).count();
+}
+
+void report_failed(coordinator_pointer self,
+                   const std::vector<checkpoint_tracker::aborted>& xs) {
+  for (const auto& a : xs) {
+    checkpoint_stats cs;
+    cs.id = a.id;
+    cs.failure = a.reason;
+    cs.triggered_at = wall_millis();
+    self->send(self->state.master, complete_atom::value, std::move(cs));
+  }
+}
+
 void fail_if(coordinator_pointer self,
              const checkpoint_tracker::failure_outcome& out) {
   auto& st = self->state;
   for (const auto& a : out.aborted_checkpoints)
     st.store->abort(a.id);
+  report_failed(self, out.aborted_checkpoints);
   if (out.fail_job && !out.aborted_checkpoints.empty()) {
     st.stopped = true;
     self->send(st.master, fail_atom::value,
@@ -77,9 +99,21 @@ void complete(coordinator_pointer self,
   md.set_checkpoint_id(c.id);
   md.set_job_id(st.job.value);
   md.set_timestamp_millis(wall_millis());
+  checkpoint_stats cs;
+  cs.id = c.id;
+  cs.completed = true;
+  cs.triggered_at = epoch_millis_of(self, c.triggered);
+  cs.duration_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        c.finished - c.triggered)
+                        .count();
   for (const auto& h : c.handles) {
     auto* sub = md.add_subtasks();
     sub->ParseFromString(h);
+    cs.max_alignment_nanos = std::max(
+      cs.max_alignment_nanos, static_cast<int64_t>(sub->alignment_nanos()));
+    cs.max_snapshot_nanos = std::max(
+      cs.max_snapshot_nanos, static_cast<int64_t>(sub->snapshot_nanos()));
+    cs.state_bytes += sub->size();
   }
   if (auto err = st.store->complete(std::move(md))) {
     // The state is written but the checkpoint is not usable: a failure.
@@ -89,10 +123,13 @@ void complete(coordinator_pointer self,
     fail_if(self, out);
     return;
   }
-  for (const auto& a : st.tracker->take_subsumed())
+  auto subsumed = st.tracker->take_subsumed();
+  for (const auto& a : subsumed)
     st.store->abort(a.id);
+  report_failed(self, subsumed);
   for (auto& t : st.tasks)
     self->send(t, complete_atom::value, c.id);
+  self->send(st.master, complete_atom::value, std::move(cs));
 }
 
 checkpoint_coordinator_actor::behavior_type
@@ -160,6 +197,7 @@ coordinator_impl(coordinator_pointer self, job_id job,
       if (reason.find(source_finished_reason) != std::string::npos) {
         // A bounded source ended: no later checkpoint can complete.
         s.stopped = true;
+        // Not failures: they are not reported.
         for (const auto& a : s.tracker->abort_all(reason))
           s.store->abort(a.id);
         return;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <random>
 
 #include <caf/actor_system.hpp>
@@ -24,6 +25,8 @@ struct job_record {
   /// Every status change the master reported, with its wall-clock time.
   std::vector<std::pair<job_status, int64_t>> transitions;
   std::vector<caf::typed_response_promise<job_result>> waiters;
+  /// The master's last details, sent when the job ended.
+  std::optional<job_info> final_info;
 };
 
 struct job_manager_state {
@@ -153,6 +156,8 @@ job_manager_impl(jmgr_pointer self,
         return make_error(actors_errc::unknown_job, "no job " + id.value);
       if (!is_terminal(i->second.status) && i->second.master)
         return self->delegate(i->second.master, info_atom::value);
+      if (i->second.final_info)
+        return *i->second.final_info;
       job_info info;
       info.id = id;
       info.name = i->second.name;
@@ -160,6 +165,23 @@ job_manager_impl(jmgr_pointer self,
       info.cause = i->second.cause;
       info.transitions = i->second.transitions;
       return info;
+    },
+    [=](trigger_atom, const job_id& id) -> caf::result<uint64_t> {
+      auto& s = self->state;
+      auto i = s.jobs.find(id);
+      if (i == s.jobs.end())
+        return make_error(actors_errc::unknown_job, "no job " + id.value);
+      if (is_terminal(i->second.status) || !i->second.master)
+        return make_error(actors_errc::invalid_job,
+                          "job " + id.value + " is "
+                            + to_string(i->second.status) + ", not running");
+      return self->delegate(i->second.master, trigger_atom::value);
+    },
+    [=](info_atom, job_info& info) {
+      auto& s = self->state;
+      auto i = s.jobs.find(info.id);
+      if (i != s.jobs.end())
+        i->second.final_info = std::move(info);
     },
     [=](tasks_atom,
         const job_id& id) -> caf::result<std::vector<caf::strong_actor_ptr>> {

@@ -1,6 +1,7 @@
 #include "actors/job_master.hpp"
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <random>
@@ -57,8 +58,12 @@ struct job_master_state {
   uint32_t attempt = 0;
   std::chrono::milliseconds restart_delay{0};
   std::mt19937 rng{42};
-  /// Every failure: (epoch millis, cause), oldest first.
-  std::vector<std::pair<int64_t, std::string>> exceptions;
+  /// Every failure, oldest first.
+  std::vector<failure_info> exceptions;
+  /// The latest checkpoints, oldest first, and totals.
+  std::deque<checkpoint_stats> checkpoints;
+  uint64_t checkpoints_completed = 0;
+  uint64_t checkpoints_failed = 0;
   std::string name_;
   job_state_machine machine{job_status::initializing, wall_now()};
   std::vector<execution_slot> executions;
@@ -69,6 +74,36 @@ struct job_master_state {
 
 using jm_pointer = job_master_actor::stateful_pointer<job_master_state>;
 
+job_info make_info(jm_pointer self) {
+  auto& s = self->state;
+  job_info info;
+  info.id = s.id;
+  info.name = s.name_;
+  info.status = s.machine.current();
+  info.cause = s.cause;
+  for (const auto& t : s.machine.history())
+    info.transitions.emplace_back(t.to, t.at);
+  if (s.p) {
+    for (size_t i = 0; i < s.executions.size(); ++i) {
+      const auto& ev = s.p->executions[i];
+      const auto& ex = s.executions[i];
+      subtask_info si;
+      si.task = s.p->tasks[ev.task].name;
+      si.subtask = ev.subtask;
+      si.state = ex.machine.current();
+      si.task_manager = ex.task_manager;
+      for (const auto& t : ex.machine.history())
+        si.transitions.emplace_back(t.to, t.at);
+      info.subtasks.push_back(std::move(si));
+    }
+  }
+  info.exceptions = s.exceptions;
+  info.checkpoints.assign(s.checkpoints.begin(), s.checkpoints.end());
+  info.checkpoints_completed = s.checkpoints_completed;
+  info.checkpoints_failed = s.checkpoints_failed;
+  return info;
+}
+
 void move_job(jm_pointer self, job_status to) {
   auto& st = self->state;
   if (auto err = st.machine.move_to(to, wall_now())) {
@@ -77,8 +112,20 @@ void move_job(jm_pointer self, job_status to) {
                     << std::endl;
     return;
   }
+  // The final details first: whoever learns of the end may ask for them.
+  if (is_terminal(to))
+    self->send(st.listener, info_atom::value, make_info(self));
   self->send(st.listener, job_state_atom::value, st.id, to,
              is_terminal(to) ? st.cause : std::string{});
+}
+
+/// "task 'name' subtask 2/4" for execution `i`.
+std::string subtask_label(jm_pointer self, size_t i) {
+  const auto& p = *self->state.p;
+  const auto& ev = p.executions[i];
+  const auto& t = p.tasks[ev.task];
+  return "task '" + t.name + "' subtask " + std::to_string(ev.subtask + 1) + "/"
+         + std::to_string(t.parallelism);
 }
 
 void move_exec(jm_pointer self, size_t i, execution_state to) {
@@ -188,13 +235,14 @@ void cancel_executions(jm_pointer self) {
   }
 }
 
-void fail_job(jm_pointer self, const std::string& cause) {
+void fail_job(jm_pointer self, const std::string& cause,
+              const std::string& task = {}) {
   auto& st = self->state;
   auto cur = st.machine.current();
   if (cur == job_status::failing || cur == job_status::cancelling
       || cur == job_status::restarting || is_terminal(cur))
     return;
-  st.exceptions.emplace_back(wall_now(), cause);
+  st.exceptions.push_back(failure_info{wall_now(), task, cause});
   st.cause = cause;
   if (cur == job_status::running && st.restarts) {
     std::uniform_real_distribution<double> jitter{0.0, 1.0};
@@ -302,8 +350,10 @@ void finish_job(jm_pointer self) {
           if (s.attempt != attempt || !s.executions[i].awaiting_commit)
             return;
           s.executions[i].awaiting_commit = false;
-          fail_job(self, "final commit of subtask " + std::to_string(i)
-                           + " failed: " + error_text(err));
+          fail_job(self,
+                   "final commit of subtask " + std::to_string(i)
+                     + " failed: " + error_text(err),
+                   subtask_label(self, i));
           settle(self);
         });
   }
@@ -418,8 +468,10 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
           if (self->state.attempt != attempt)
             return;
           move_exec(self, i, execution_state::failed);
-          fail_job(self, "deployment of subtask " + std::to_string(i)
-                           + " failed: " + error_text(err));
+          fail_job(self,
+                   "deployment of subtask " + std::to_string(i)
+                     + " failed: " + error_text(err),
+                   subtask_label(self, i));
           settle(self);
         });
   }
@@ -486,10 +538,12 @@ job_master_actor::behavior_type job_master_impl(
       ex.handle = nullptr;
       if (ex.awaiting_commit) {
         ex.awaiting_commit = false;
-        fail_job(self, "subtask " + std::to_string(i) + " on task manager "
-                         + ex.task_manager + " exited before its final commit: "
-                         + (dm.reason ? error_text(dm.reason)
-                                      : std::string{"normal exit"}));
+        fail_job(
+          self,
+          "subtask " + std::to_string(i) + " on task manager " + ex.task_manager
+            + " exited before its final commit: "
+            + (dm.reason ? error_text(dm.reason) : std::string{"normal exit"}),
+          subtask_label(self, i));
         settle(self);
         break;
       }
@@ -504,7 +558,7 @@ job_master_actor::behavior_type job_master_impl(
         move_exec(self, i, execution_state::canceled);
       } else {
         move_exec(self, i, execution_state::failed);
-        fail_job(self, cause);
+        fail_job(self, cause, subtask_label(self, i));
       }
       settle(self);
       break;
@@ -584,7 +638,7 @@ job_master_actor::behavior_type job_master_impl(
       move_exec(self, i, to);
       switch (to) {
         case execution_state::failed:
-          fail_job(self, cause);
+          fail_job(self, cause, subtask_label(self, i));
           break;
         case execution_state::finished:
           if (s.machine.current() == job_status::running
@@ -622,6 +676,29 @@ job_master_actor::behavior_type job_master_impl(
     },
     [=](cancel_atom) { cancel_job(self); },
     [=](fail_atom, const std::string& cause) { fail_job(self, cause); },
+    [=](complete_atom, checkpoint_stats& cs) {
+      auto& s = self->state;
+      if (cs.completed)
+        ++s.checkpoints_completed;
+      else
+        ++s.checkpoints_failed;
+      s.checkpoints.push_back(std::move(cs));
+      while (s.checkpoints.size() > checkpoint_history)
+        s.checkpoints.pop_front();
+    },
+    [=](trigger_atom) -> caf::result<uint64_t> {
+      auto& s = self->state;
+      if (!s.checkpointing || !s.checkpointing->enabled())
+        return make_error(actors_errc::invalid_job,
+                          "job " + s.id.value
+                            + " takes no checkpoints: its descriptor sets no "
+                              "checkpointing interval and directory");
+      if (!s.coordinator || s.machine.current() != job_status::running)
+        return make_error(actors_errc::invalid_job,
+                          "job " + s.id.value + " is "
+                            + to_string(s.machine.current()) + ", not running");
+      return self->delegate(s.coordinator, trigger_atom::value);
+    },
     [=](restart_atom, uint32_t attempt) {
       auto& s = self->state;
       if (s.attempt != attempt || s.machine.current() != job_status::restarting)
@@ -639,29 +716,7 @@ job_master_actor::behavior_type job_master_impl(
         out.push_back(caf::actor_cast<caf::strong_actor_ptr>(ex.handle));
       return out;
     },
-    [=](info_atom) {
-      auto& s = self->state;
-      job_info info;
-      info.id = s.id;
-      info.name = s.name_;
-      info.status = s.machine.current();
-      info.cause = s.cause;
-      for (const auto& t : s.machine.history())
-        info.transitions.emplace_back(t.to, t.at);
-      for (size_t i = 0; i < s.executions.size(); ++i) {
-        const auto& ev = s.p->executions[i];
-        const auto& ex = s.executions[i];
-        subtask_info si;
-        si.task = s.p->tasks[ev.task].name;
-        si.subtask = ev.subtask;
-        si.state = ex.machine.current();
-        si.task_manager = ex.task_manager;
-        for (const auto& t : ex.machine.history())
-          si.transitions.emplace_back(t.to, t.at);
-        info.subtasks.push_back(std::move(si));
-      }
-      return info;
-    },
+    [=](info_atom) { return make_info(self); },
   };
 }
 

@@ -54,6 +54,12 @@ run_local_job(const proto::JobSpec& spec,
       self->request(cluster.job_manager, caf::infinite, wait_atom::value, *id)
         .receive([&](job_result& r) { outcome = std::move(r); },
                  [&](caf::error& err) { outcome = std::move(err); });
+      if (outcome && opts.on_finished)
+        self->request(cluster.job_manager, caf::infinite, info_atom::value, *id)
+          .receive([&](job_info& info) { opts.on_finished(info); },
+                   [&](caf::error&) {
+                     // nop: the outcome stands without details
+                   });
     }
   }
   cluster.shutdown();

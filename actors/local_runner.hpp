@@ -21,6 +21,9 @@ struct local_run_options {
   /// Called once the job is accepted, from the calling thread; `cancel`
   /// may be called later from any thread (a signal handler thread, say).
   std::function<void(const job_id&, std::function<void()> cancel)> on_submitted;
+  /// Called with the job's final details (exception history, checkpoint
+  /// statistics) once it is terminal, from the calling thread.
+  std::function<void(const job_info&)> on_finished;
 };
 
 /// Runs `spec` on a fresh mini cluster in this process and blocks until the

@@ -184,6 +184,46 @@ typename Inspector::result_type inspect(Inspector& f, subtask_info& x) {
            x.state, x.task_manager, x.transitions);
 }
 
+/// One failure of a job, as kept in its exception history.
+struct failure_info {
+  /// Epoch millis.
+  int64_t at = 0;
+  /// The subtask that failed ("task 'x' subtask 2/4"), empty when the
+  /// failure was not a subtask's (a failed checkpoint limit, say).
+  std::string task;
+  std::string cause;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, failure_info& x) {
+  return f(caf::meta::type_name("weir::failure_info"), x.at, x.task, x.cause);
+}
+
+/// One checkpoint's outcome and timings, as the coordinator saw it.
+struct checkpoint_stats {
+  uint64_t id = 0;
+  bool completed = false;
+  /// Why it failed; empty when completed.
+  std::string failure;
+  /// Epoch millis when it was triggered.
+  int64_t triggered_at = 0;
+  /// From trigger to the last acknowledgement (completed ones only).
+  int64_t duration_nanos = 0;
+  /// Longest barrier alignment and longest synchronous snapshot of any
+  /// subtask (completed ones only).
+  int64_t max_alignment_nanos = 0;
+  int64_t max_snapshot_nanos = 0;
+  /// Bytes of state files written (completed ones only).
+  uint64_t state_bytes = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, checkpoint_stats& x) {
+  return f(caf::meta::type_name("weir::checkpoint_stats"), x.id, x.completed,
+           x.failure, x.triggered_at, x.duration_nanos, x.max_alignment_nanos,
+           x.max_snapshot_nanos, x.state_bytes);
+}
+
 /// A job's details (`weir info`, REST later).
 struct job_info {
   job_id id;
@@ -193,12 +233,23 @@ struct job_info {
   /// (state, epoch millis) per transition, oldest first.
   std::vector<std::pair<job_status, int64_t>> transitions;
   std::vector<subtask_info> subtasks;
+  /// Every failure of the job, oldest first (the exception history).
+  std::vector<failure_info> exceptions;
+  /// The latest checkpoints (at most checkpoint_history of them), oldest
+  /// first, and the totals over the job's life.
+  std::vector<checkpoint_stats> checkpoints;
+  uint64_t checkpoints_completed = 0;
+  uint64_t checkpoints_failed = 0;
 };
+
+/// Checkpoints a job's details keep.
+constexpr size_t checkpoint_history = 100;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_info& x) {
   return f(caf::meta::type_name("weir::job_info"), x.id, x.name, x.status,
-           x.cause, x.transitions, x.subtasks);
+           x.cause, x.transitions, x.subtasks, x.exceptions, x.checkpoints,
+           x.checkpoints_completed, x.checkpoints_failed);
 }
 
 /// Options of a submission that are not part of the JobSpec.
@@ -217,9 +268,11 @@ typename Inspector::result_type inspect(Inspector& f, submit_options& x) {
 // -- typed actor interfaces
 // ------------------------------------------------------
 
-/// Receives job status changes; the job manager implements it.
+/// Receives job status changes, and a terminal job's final details; the
+/// job manager implements it.
 using job_listener_actor = caf::typed_actor<
-  caf::reacts_to<job_state_atom, job_id, job_status, std::string>>;
+  caf::reacts_to<job_state_atom, job_id, job_status, std::string>,
+  caf::reacts_to<info_atom, job_info>>;
 
 /// One job's checkpoint coordinator: triggers checkpoints at the sources,
 /// collects every subtask's acknowledgement and state handle, completes
@@ -249,6 +302,10 @@ using job_master_actor = caf::typed_actor<
   caf::reacts_to<cancel_atom>,
   // Fail the job with this cause (e.g. too many failed checkpoints).
   caf::reacts_to<fail_atom, std::string>,
+  // The coordinator reports a completed or failed checkpoint.
+  caf::reacts_to<complete_atom, checkpoint_stats>,
+  // Trigger a checkpoint now; replies with its id.
+  caf::replies_to<trigger_atom>::with<uint64_t>,
   // Self-sent: the restart delay of attempt `n` has passed.
   caf::reacts_to<restart_atom, uint32_t>,
   // Details of the job.
@@ -368,9 +425,12 @@ using job_manager_actor = caf::typed_actor<
   caf::replies_to<wait_atom, job_id>::with<job_result>,
   caf::reacts_to<cancel_atom, job_id>,
   caf::replies_to<info_atom, job_id>::with<job_info>,
+  // Trigger a checkpoint of a running job now; replies with its id.
+  caf::replies_to<trigger_atom, job_id>::with<uint64_t>,
   caf::replies_to<tasks_atom, job_id>::with<std::vector<caf::strong_actor_ptr>>,
   caf::replies_to<list_atom>::with<std::vector<job_result>>,
-  caf::reacts_to<job_state_atom, job_id, job_status, std::string>>;
+  caf::reacts_to<job_state_atom, job_id, job_status, std::string>,
+  caf::reacts_to<info_atom, job_info>>;
 
 /// Registers every message type above with `cfg`.
 void register_protocol(caf::actor_system_config& cfg);

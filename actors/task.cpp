@@ -149,8 +149,11 @@ void schedule_poll(task_pointer self) {
 
 /// Snapshots the chain for checkpoint `id`, writes the state file,
 /// forwards the barrier and acknowledges (or declines) to the coordinator.
-void take_checkpoint(task_pointer self, uint64_t id) {
+void take_checkpoint(task_pointer self, uint64_t id,
+                     std::chrono::nanoseconds alignment
+                     = std::chrono::nanoseconds{0}) {
   auto& st = self->state;
+  auto started = self->clock().now();
   std::string bytes;
   if (!guarded(self, [&] { bytes = st.chain->snapshot(id); }))
     return;
@@ -173,6 +176,11 @@ void take_checkpoint(task_pointer self, uint64_t id) {
   handle->set_max_parallelism(t.max_parallelism);
   handle->set_key_group_first(static_cast<uint32_t>(ev.key_groups.first));
   handle->set_key_group_last(static_cast<uint32_t>(ev.key_groups.last));
+  handle->set_alignment_nanos(static_cast<uint64_t>(alignment.count()));
+  handle->set_snapshot_nanos(
+    static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            self->clock().now() - started)
+                            .count()));
   std::string wire;
   handle->SerializeToString(&wire);
   self->send(st.coordinator, ack_atom::value, id, st.execution,
@@ -188,7 +196,9 @@ void apply(task_pointer self, caf::expected<alignment_result> res) {
     return;
   }
   for (const auto& t : res->triggered)
-    take_checkpoint(self, t.id.value);
+    take_checkpoint(
+      self, t.id.value,
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.alignment_time));
   std::deque<input_gate::event> released;
   for (auto ch : res->released) {
     auto i = st.held.find(ch);

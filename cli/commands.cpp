@@ -1,13 +1,17 @@
 #include "cli/commands.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <boost/program_options.hpp>
 
@@ -15,7 +19,10 @@
 #include "cli/signals.hpp"
 #include "operators/builtins.hpp"
 #include "scheduler/job_graph.hpp"
+#include "checkpoint/checkpoint_tracker.hpp"
 #include "scheduler/job_loader.hpp"
+#include "scheduler/job_settings.hpp"
+#include "scheduler/restart_strategy.hpp"
 #include "scheduler/plan.hpp"
 
 namespace po = boost::program_options;
@@ -69,6 +76,7 @@ std::shared_ptr<operator_registry> make_registry(std::ostream& err) {
 struct job_args {
   std::string file;
   std::vector<std::string> params;
+  std::vector<std::string> settings;
   int parallelism = 0;
 };
 
@@ -77,13 +85,19 @@ void add_job_options(po::options_description& desc, job_args& args) {
     "param", po::value(&args.params)->composing(),
     "fill placeholder ${name} with value (name=value; repeatable)")(
     "parallelism,p", po::value(&args.parallelism),
-    "default parallelism of vertices that set none");
+    "default parallelism of vertices that set none")(
+    "set,D", po::value(&args.settings)->composing(),
+    "override a setting of the descriptor with Flink's key "
+    "(key=value; repeatable), e.g. -D execution.checkpointing.interval=1s, "
+    "state.checkpoints.dir, execution.checkpointing.mode, "
+    "restart-strategy.type; `weir run --help` lists all");
 }
 
 /// Parses a command's options; returns -1 to continue, or an exit code.
 int parse(const std::vector<std::string>& args, const std::string& command,
           const std::string& synopsis, po::options_description& desc,
-          job_args* job, std::ostream& out, std::ostream& err) {
+          job_args* job, std::ostream& out, std::ostream& err,
+          const std::string& epilog = {}) {
   desc.add_options()("help,h", "show this help");
   po::positional_options_description pos;
   if (job != nullptr) {
@@ -102,7 +116,8 @@ int parse(const std::vector<std::string>& args, const std::string& command,
     return exit_usage;
   }
   if (vm.count("help") > 0) {
-    out << "usage: weir " << command << " " << synopsis << "\n\n" << desc;
+    out << "usage: weir " << command << " " << synopsis << "\n\n"
+        << desc << epilog;
     return exit_ok;
   }
   if (job != nullptr && job->file.empty()) {
@@ -127,6 +142,23 @@ load(const job_args& args, const operator_registry& reg, std::ostream& err) {
   auto spec = load_job_file(args.file, params);
   if (!spec) {
     err << "weir: error: " << error_text(spec.error()) << "\n";
+    return std::nullopt;
+  }
+  if (auto e = apply_job_settings(*spec, args.settings)) {
+    err << "weir: error: -D: " << error_text(e) << "\n";
+    return std::nullopt;
+  }
+  auto cp = resolve_checkpoint_settings(spec->checkpointing());
+  if (!cp) {
+    err << "weir: error: " << args.file << ": " << error_text(cp.error())
+        << "\n";
+    return std::nullopt;
+  }
+  if (auto rs
+      = resolve_restart_settings(spec->restart_strategy(), cp->enabled());
+      !rs) {
+    err << "weir: error: " << args.file << ": " << error_text(rs.error())
+        << "\n";
     return std::nullopt;
   }
   graph_options opts;
@@ -206,6 +238,76 @@ int cmd_operators(const std::vector<std::string>& args, std::ostream& out,
   return exit_ok;
 }
 
+std::string settings_epilog() {
+  std::string text = "\nsettings for -D (durations: 500ms, 10s, 2min, 1h; a "
+                     "bare number is ms):\n";
+  for (const auto& k : job_setting_keys())
+    text += "  " + k + "\n";
+  return text;
+}
+
+/// Epoch millis as UTC, ISO 8601 with milliseconds.
+std::string utc_time(int64_t millis) {
+  auto secs = static_cast<time_t>(millis / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char ms[8];
+  std::snprintf(ms, sizeof(ms), ".%03dZ", static_cast<int>(millis % 1000));
+  return std::string{buf} + ms;
+}
+
+/// The median and maximum of `xs` in milliseconds, "median X ms, max Y ms".
+std::string median_max_ms(std::vector<int64_t> xs) {
+  if (xs.empty())
+    return "n/a";
+  std::sort(xs.begin(), xs.end());
+  auto fmt = [](int64_t nanos) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.1f", static_cast<double>(nanos) / 1e6);
+    return std::string{buf};
+  };
+  return "median " + fmt(xs[xs.size() / 2]) + " ms, max " + fmt(xs.back())
+         + " ms";
+}
+
+/// The exception history and checkpoint statistics of a finished run.
+void print_summary(const job_info& info, std::ostream& err) {
+  if (!info.exceptions.empty()) {
+    err << "weir: " << info.exceptions.size()
+        << (info.exceptions.size() == 1 ? " failure" : " failures")
+        << " during the run (exception history):\n";
+    for (const auto& f : info.exceptions) {
+      err << "weir:   " << utc_time(f.at);
+      if (!f.task.empty())
+        err << " " << f.task;
+      err << ": " << f.cause << "\n";
+    }
+  }
+  if (info.checkpoints_completed + info.checkpoints_failed == 0)
+    return;
+  std::vector<int64_t> durations;
+  std::vector<int64_t> alignments;
+  for (const auto& c : info.checkpoints)
+    if (c.completed) {
+      durations.push_back(c.duration_nanos);
+      alignments.push_back(c.max_alignment_nanos);
+    }
+  err << "weir: checkpoints: " << info.checkpoints_completed << " completed, "
+      << info.checkpoints_failed << " failed";
+  if (!durations.empty())
+    err << "; duration " << median_max_ms(durations) << "; alignment "
+        << median_max_ms(alignments) << " (latest " << durations.size() << ")";
+  err << "\n";
+  for (auto i = info.checkpoints.rbegin(); i != info.checkpoints.rend(); ++i)
+    if (!i->completed) {
+      err << "weir:   latest failed checkpoint " << i->id << ": " << i->failure
+          << "\n";
+      break;
+    }
+}
+
 int cmd_run(const std::vector<std::string>& args, std::ostream& out,
             std::ostream& err) {
   // State the signal callback shares; declared before the watcher so that
@@ -247,8 +349,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   if (auto rc = parse(args, "run",
                       "[--local] JOB.pbtxt [--param k=v]... [-p N]\n"
                       "         [--taskmanagers N] [--slots M] "
-                      "[--slot-timeout S] [--credits C]",
-                      desc, &job, out, err);
+                      "[--slot-timeout S] [--credits C] [-D key=value]...",
+                      desc, &job, out, err, settings_epilog());
       rc >= 0)
     return rc;
   (void)local; // Cluster mode arrives with the cluster processes.
@@ -303,6 +405,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
     if (signals_seen > 0)
       cancel();
   };
+  std::optional<job_info> final_info;
+  opts.on_finished = [&](const job_info& info) { final_info = info; };
   auto res = run_local_job(loaded->first, reg, opts);
   {
     std::lock_guard<std::mutex> guard{mtx};
@@ -320,6 +424,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   if (!res->cause.empty())
     err << ": " << res->cause;
   err << std::endl;
+  if (final_info)
+    print_summary(*final_info, err);
   switch (res->status) {
     case job_status::finished:
       return exit_ok;

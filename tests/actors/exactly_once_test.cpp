@@ -212,6 +212,32 @@ TEST_CASE_FIXTURE(stream_fixture,
         == std::vector<job_status>{job_status::created, job_status::running,
                                    job_status::restarting, job_status::running,
                                    job_status::finished});
+  // The failure is in the exception history, and the checkpoints in the
+  // statistics, also after the job ended.
+  auto info = ask<job_info>(cluster.job_manager, info_atom::value, *id);
+  sched.run();
+  REQUIRE(info->has_value());
+  REQUIRE(info->value());
+  const auto& ji = *info->value();
+  REQUIRE(ji.exceptions.size() == 1);
+  CHECK(ji.exceptions[0].at > 0);
+  CHECK(ji.exceptions[0].task.find("subtask") != std::string::npos);
+  CHECK(ji.exceptions[0].cause.find("injected failure at 1234")
+        != std::string::npos);
+  CHECK(ji.checkpoints_completed >= 3);
+  CHECK(ji.checkpoints.size()
+        == ji.checkpoints_completed + ji.checkpoints_failed);
+  uint64_t last = 0;
+  for (const auto& c : ji.checkpoints) {
+    CHECK(c.id > last);
+    last = c.id;
+    if (!c.completed)
+      continue;
+    // Virtual time: a checkpoint may complete without the clock moving.
+    CHECK(c.duration_nanos >= 0);
+    CHECK(c.state_bytes > 0);
+    CHECK(c.max_alignment_nanos <= c.duration_nanos);
+  }
 }
 
 TEST_CASE_FIXTURE(stream_fixture,
@@ -295,4 +321,61 @@ TEST_CASE_FIXTURE(stream_fixture,
   REQUIRE_MESSAGE(r.status == job_status::finished, r.cause);
   CHECK(committed_lines(out) == expected_lines(n));
   CHECK(hidden_files(out) == 0);
+}
+
+TEST_CASE_FIXTURE(stream_fixture,
+                  "a checkpoint can be triggered by hand through the job "
+                  "manager") {
+  temp_dir dir;
+  start_cluster(1, 4);
+  auto spec
+    = stream_job(100000, -1, "file_sink", dir / "out", dir / "chk", true);
+  // Periodic checkpoints far apart: only the manual one happens.
+  spec.mutable_checkpointing()->set_interval_ms(3600000);
+  auto id = submit(spec);
+  REQUIRE(id);
+  REQUIRE(deployed_tasks(*id, 4).size() == 4);
+  for (int i = 0; i < 20; ++i) {
+    sched.run();
+    sched.advance_time(std::chrono::milliseconds(10));
+  }
+  auto chk = ask<uint64_t>(cluster.job_manager, trigger_atom::value, *id);
+  for (int i = 0; i < 20; ++i) {
+    sched.run();
+    sched.advance_time(std::chrono::milliseconds(10));
+  }
+  REQUIRE(chk->has_value());
+  REQUIRE_MESSAGE(chk->value(), error_text(chk->value().error()));
+  CHECK(*chk->value() == 1);
+  auto info = ask<job_info>(cluster.job_manager, info_atom::value, *id);
+  sched.run();
+  REQUIRE(info->has_value());
+  REQUIRE(info->value()->checkpoints.size() == 1);
+  CHECK(info->value()->checkpoints[0].id == 1);
+  CHECK(info->value()->checkpoints[0].completed);
+  // Unknown jobs and jobs without checkpoints say why.
+  auto unknown = ask<uint64_t>(cluster.job_manager, trigger_atom::value,
+                               job_id{"00000000000000000000000000000000"});
+  sched.run();
+  REQUIRE(unknown->has_value());
+  REQUIRE_FALSE(unknown->value());
+  CHECK(error_text(unknown->value().error()).find("no job")
+        != std::string::npos);
+  caf::anon_send(cluster.job_manager, cancel_atom::value, *id);
+  sched.run();
+  auto plain
+    = stream_job(100000, -1, "file_sink", dir / "out2", dir / "chk", true);
+  plain.clear_checkpointing();
+  plain.clear_restart_strategy();
+  auto id2 = submit(plain);
+  REQUIRE(id2);
+  REQUIRE(deployed_tasks(*id2, 4).size() == 4);
+  auto refused = ask<uint64_t>(cluster.job_manager, trigger_atom::value, *id2);
+  sched.run(200);
+  REQUIRE(refused->has_value());
+  REQUIRE_FALSE(refused->value());
+  CHECK(error_text(refused->value().error()).find("takes no checkpoints")
+        != std::string::npos);
+  caf::anon_send(cluster.job_manager, cancel_atom::value, *id2);
+  sched.run(1000);
 }

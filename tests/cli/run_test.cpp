@@ -317,3 +317,79 @@ TEST_CASE("run rejects a non-finite --slot-timeout with exit code 2") {
     CHECK(contains(r.err, "--slot-timeout"));
   }
 }
+
+TEST_CASE("run -D overrides settings by Flink's keys and rejects bad ones "
+          "with exit code 2") {
+  temp_dir tmp;
+  auto base = strings{"run",     source_file("examples/wordcount.pbtxt"),
+                      "--param", "input=" + tmp / "in",
+                      "--param", "output=" + tmp / "out"};
+  auto with = [&](strings extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_weir(args);
+  };
+  auto typo = with({"-D", "execution.checkpointing.intervall=1s"});
+  CHECK_EQ(typo.exit_code, 2);
+  CHECK(contains(typo.err, "unknown setting 'execution.checkpointing."
+                           "intervall'; did you mean "
+                           "'execution.checkpointing.interval'?"));
+  auto mode = with({"-D", "execution.checkpointing.mode=sometimes"});
+  CHECK_EQ(mode.exit_code, 2);
+  CHECK(contains(mode.err, "invalid value 'sometimes' for "
+                           "execution.checkpointing.mode"));
+  auto no_dir = with({"--set", "execution.checkpointing.interval=1s"});
+  CHECK_EQ(no_dir.exit_code, 2);
+  CHECK(contains(no_dir.err, "state.checkpoints.dir"));
+  for (const auto& r : {typo, mode, no_dir})
+    CHECK_FALSE(contains(r.err, "submitted"));
+}
+
+TEST_CASE("run with checkpoints set by -D reports their statistics and "
+          "writes every row exactly once") {
+  temp_dir tmp;
+  auto job = tmp / "numbers.pbtxt";
+  write_file(job,
+             "name: \"numbers\"\n"
+             "parallelism: 2\n"
+             "vertices { id: \"n\" operator: \"sequence\"\n"
+             "  params { key: \"to\" value: \"3000\" }\n"
+             "  params { key: \"rate\" value: \"2000\" } }\n"
+             "vertices { id: \"out\" operator: \"file_sink\"\n"
+             "  params { key: \"path\" value: \""
+               + tmp / "out"
+               + "\" } }\n"
+                 "edges { from: \"n\" to: \"out\" partitioner: REBALANCE }\n");
+  auto r = run_weir({"run", job, "-D", "execution.checkpointing.interval=100ms",
+                     "-D", "state.checkpoints.dir=" + tmp / "chk"});
+  INFO("stderr: " << r.err);
+  REQUIRE_FALSE(r.timed_out);
+  REQUIRE_EQ(r.exit_code, 0);
+  CHECK(contains(r.err, "weir: checkpoints: "));
+  CHECK(contains(r.err, " completed, 0 failed; duration median "));
+  CHECK(contains(r.err, "; alignment median "));
+  auto lines = read_lines(tmp / "out");
+  std::sort(lines.begin(), lines.end());
+  strings expected;
+  for (int i = 0; i < 3000; ++i)
+    expected.push_back(std::to_string(i));
+  std::sort(expected.begin(), expected.end());
+  CHECK(lines == expected);
+}
+
+TEST_CASE("run prints the exception history when the job restarted") {
+  temp_dir tmp;
+  auto missing = tmp / "no-such-input.txt";
+  auto r = run_weir({"run", source_file("examples/wordcount.pbtxt"), "--param",
+                     "input=" + missing, "--param", "output=" + tmp / "out",
+                     "-D", "restart-strategy.type=fixed-delay", "-D",
+                     "restart-strategy.fixed-delay.attempts=1", "-D",
+                     "restart-strategy.fixed-delay.delay=10ms"});
+  INFO("stderr: " << r.err);
+  REQUIRE_FALSE(r.timed_out);
+  CHECK_EQ(r.exit_code, 1);
+  CHECK(contains(r.err, "weir: 2 failures during the run (exception "
+                        "history):\nweir:   "));
+  CHECK(contains(r.err, "Z task 'lines"));
+  CHECK(contains(r.err, "No such file or directory"));
+}

@@ -52,7 +52,8 @@ TEST_CASE("weir run --help prints the run usage and its options") {
   check_help({"run", "--help"}, "usage: weir run ");
   auto out = run_weir({"run", "--help"}).out;
   for (auto option : {"--local", "--param", "--parallelism", "--taskmanagers",
-                      "--slots", "--slot-timeout", "--credits"})
+                      "--slots", "--slot-timeout", "--credits", "-D [ --set ]",
+                      "execution.checkpointing.interval"})
     CHECK_MESSAGE(contains(out, option), option);
 }
 
