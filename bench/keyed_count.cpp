@@ -266,7 +266,8 @@ proto::JobSpec keyed_count_job(int64_t n, int64_t k, int parallelism) {
 /// counts adding up to n over min(n, k) keys.
 bool run_job(const proto::JobSpec& spec,
              std::shared_ptr<const operator_registry> reg, sink_totals& totals,
-             const options& o, int parallelism, clocks& elapsed) {
+             const options& o, int parallelism, clocks& elapsed,
+             std::vector<checkpoint_stats>& checkpoints) {
   auto n = o.records;
   auto k = o.keys;
   local_run_options opts;
@@ -277,6 +278,11 @@ bool run_job(const proto::JobSpec& spec,
     opts.submit.data_plane.batch_rows = static_cast<uint32_t>(o.batch_rows);
   // Slot sharing: one slot per parallel subtask of the widest vertex.
   opts.cluster.slots_per_task_manager = static_cast<uint32_t>(parallelism);
+  opts.on_finished = [&](const job_info& info) {
+    for (const auto& c : info.checkpoints)
+      if (c.completed)
+        checkpoints.push_back(c);
+  };
   totals.reset();
   auto start = clocks::now();
   auto res = run_local_job(spec, std::move(reg), opts);
@@ -305,6 +311,18 @@ bool run_job(const proto::JobSpec& spec,
 }
 
 // -- report -------------------------------------------------------------------
+
+/// "median X ms, max Y ms" of nanosecond figures.
+std::string median_max(std::vector<int64_t> xs) {
+  if (xs.empty())
+    return "n/a";
+  std::sort(xs.begin(), xs.end());
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "median %.2f ms, max %.2f ms",
+                static_cast<double>(xs[xs.size() / 2]) / 1e6,
+                static_cast<double>(xs.back()) / 1e6);
+  return buf;
+}
 
 void print_table(const std::vector<measurement>& rows, double baseline_rate) {
   std::printf("%-20s %12s %9s %14s %9s %6s %14s %9s\n", "configuration",
@@ -373,6 +391,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<std::pair<std::string, double>> ratios;
+  std::vector<std::pair<std::string, std::vector<checkpoint_stats>>> chk_stats;
   for (int p : {1, 2}) {
     double plain_rate = 0;
     for (bool chk : {false, true}) {
@@ -389,14 +408,17 @@ int main(int argc, char** argv) {
         cp->set_dir(chk_tmpl);
         cp->set_mode(proto::EXACTLY_ONCE);
       }
+      std::vector<checkpoint_stats> stats;
       for (int r = 0; r < opts.repeat; ++r) {
         clocks elapsed;
-        if (!run_job(spec, reg, *totals, opts, p, elapsed))
+        if (!run_job(spec, reg, *totals, opts, p, elapsed, stats))
           return 1;
         m.keep(elapsed);
       }
-      if (chk)
+      if (chk) {
         ratios.emplace_back("p=" + std::to_string(p), m.rate() / plain_rate);
+        chk_stats.emplace_back("p=" + std::to_string(p), std::move(stats));
+      }
       else
         plain_rate = m.rate();
       table.push_back(m);
@@ -410,6 +432,21 @@ int main(int argc, char** argv) {
     std::printf("throughput with checkpoints every second / without, %s: "
                 "%.3f\n",
                 r.first.c_str(), r.second);
+  for (const auto& [label, stats] : chk_stats) {
+    std::vector<int64_t> durations;
+    std::vector<int64_t> alignments;
+    std::vector<int64_t> snapshots;
+    for (const auto& c : stats) {
+      durations.push_back(c.duration_nanos);
+      alignments.push_back(c.max_alignment_nanos);
+      snapshots.push_back(c.max_snapshot_nanos);
+    }
+    std::printf("checkpoints %s: %zu completed in %d runs; duration %s; "
+                "alignment (slowest subtask) %s; synchronous snapshot %s\n",
+                label.c_str(), stats.size(), opts.repeat,
+                median_max(durations).c_str(), median_max(alignments).c_str(),
+                median_max(snapshots).c_str());
+  }
   std::printf("cores: hardware threads the configuration may occupy; cpu "
               "util: process CPU seconds / wall seconds.\nweir figures "
               "include starting and stopping the actor system and mini "
