@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 
@@ -378,4 +379,45 @@ TEST_CASE_FIXTURE(stream_fixture,
         != std::string::npos);
   caf::anon_send(cluster.job_manager, cancel_atom::value, *id2);
   sched.run(1000);
+}
+
+TEST_CASE_FIXTURE(stream_fixture,
+                  "state writes that fail decline checkpoints; the job runs "
+                  "on until the tolerable failures are exceeded") {
+  for (int tolerable : {1000, 2}) {
+    CAPTURE(tolerable);
+    temp_dir dir;
+    start_cluster(1, 4);
+    const int64_t n = 2000;
+    auto spec = stream_job(n, -1, "file_sink", dir / "out", dir / "chk", true);
+    spec.mutable_checkpointing()->set_tolerable_failures(tolerable);
+    spec.clear_restart_strategy();
+    spec.mutable_restart_strategy()->set_type("none");
+    auto id = submit(spec);
+    REQUIRE(id);
+    // The job's checkpoint directory cannot be created: a regular file
+    // holds its name, as a full or read-only disk would refuse it.
+    std::filesystem::create_directories(dir / "chk");
+    std::ofstream{dir / "chk" + "/" + id->value} << "in the way";
+    auto r = run_stepped(*id);
+    auto info = ask<job_info>(cluster.job_manager, info_atom::value, *id);
+    sched.run();
+    REQUIRE(info->has_value());
+    const auto& ji = *info->value();
+    CHECK(ji.checkpoints_completed == 0);
+    if (tolerable == 1000) {
+      REQUIRE_MESSAGE(r.status == job_status::finished, r.cause);
+      CHECK(ji.checkpoints_failed >= 3);
+      CHECK(committed_lines(dir / "out") == expected_lines(n));
+    } else {
+      CHECK(r.status == job_status::failed);
+      CHECK(r.cause.find("exceeded the tolerable failed checkpoints (2)")
+            != std::string::npos);
+      CHECK(ji.checkpoints_failed == 3);
+      REQUIRE(!ji.checkpoints.empty());
+      CHECK(!ji.checkpoints.back().failure.empty());
+    }
+    cluster.shutdown();
+    sched.run();
+  }
 }
