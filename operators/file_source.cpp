@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "api/codec.hpp"
+#include "api/state.hpp"
 #include "operators/line_reader.hpp"
 #include "operators/parse.hpp"
 #include "operators/support.hpp"
@@ -145,28 +146,38 @@ operator_behavior make_file_source(const operator_context& ctx) {
       }
       return poll_result::ready();
     },
-    // The read position: the byte offset of the next line, and the lines
-    // read so far (for line numbers in error messages).
+    // The read position as operator state: the list "position" = [byte
+    // offset of the next line, lines read so far (for line numbers in
+    // error messages)]; empty before the file was opened.
     [st](snapshot_t) {
-      auto offset = st->reader.is_open() ? st->reader.position()
-                    : st->resume         ? st->resume->first
-                                         : uint64_t{0};
-      auto lines = st->reader.is_open() ? st->reader.lines_read()
-                   : st->resume         ? st->resume->second
-                                        : uint64_t{0};
-      if (!st->reader.is_open() && !st->resume)
-        return std::string{};
-      return encode_rows({row{value{static_cast<int64_t>(offset)},
-                              value{static_cast<int64_t>(lines)}}});
+      operator_state state;
+      if (st->reader.is_open())
+        state.list("position")
+          = {value{static_cast<int64_t>(st->reader.position())},
+             value{static_cast<int64_t>(st->reader.lines_read())}};
+      else if (st->resume)
+        state.list("position")
+          = {value{static_cast<int64_t>(st->resume->first)},
+             value{static_cast<int64_t>(st->resume->second)}};
+      return state.snapshot();
     },
     [st](restore_t, const std::string& bytes) {
-      if (bytes.empty())
+      operator_state state;
+      if (auto err = state.restore(bytes))
+        throw std::runtime_error("file_source: corrupt checkpointed position: "
+                                 + error_text(err));
+      const auto& pos = state.list("position");
+      if (pos.empty())
         return;
-      auto rows = decode_rows(bytes);
-      if (!rows || rows->size() != 1 || (*rows)[0].size() != 2)
-        throw std::runtime_error("file_source: corrupt checkpointed position");
-      st->resume.emplace(static_cast<uint64_t>((*rows)[0][0].as_int64()),
-                         static_cast<uint64_t>((*rows)[0][1].as_int64()));
+      if (pos.size() != 2 || pos[0].type() != value_type::int64
+          || pos[1].type() != value_type::int64)
+        throw std::runtime_error(
+          "file_source: the checkpointed state holds "
+          + std::to_string(pos.size() / 2)
+          + " read positions for one subtask; a file_source restores only at "
+            "the parallelism it was checkpointed with");
+      st->resume.emplace(static_cast<uint64_t>(pos[0].as_int64()),
+                         static_cast<uint64_t>(pos[1].as_int64()));
     },
   };
 }

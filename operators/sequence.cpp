@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "api/codec.hpp"
+#include "api/state.hpp"
 
 #include "operators/support.hpp"
 
@@ -156,17 +157,29 @@ operator_behavior make_sequence(const operator_context& ctx) {
         return poll_result::wait_for(st->bucket->until_next());
       return poll_result::ready();
     },
-    // The read position: where this subtask resumes after a restore.
+    // The read position, where this subtask resumes after a restore, as
+    // operator state: the list "position" = [next value, values left].
     [st](snapshot_t) {
-      return encode_rows(
-        {row{value{st->next}, value{static_cast<int64_t>(st->remaining)}}});
+      operator_state state;
+      state.list("position")
+        = {value{st->next}, value{static_cast<int64_t>(st->remaining)}};
+      return state.snapshot();
     },
     [st](restore_t, const std::string& bytes) {
-      auto rows = decode_rows(bytes);
-      if (!rows || rows->size() != 1 || (*rows)[0].size() != 2)
-        throw std::runtime_error("sequence: corrupt checkpointed position");
-      st->next = (*rows)[0][0].as_int64();
-      st->remaining = static_cast<uint64_t>((*rows)[0][1].as_int64());
+      operator_state state;
+      if (auto err = state.restore(bytes))
+        throw std::runtime_error("sequence: corrupt checkpointed position: "
+                                 + error_text(err));
+      const auto& pos = state.list("position");
+      if (pos.size() != 2 || pos[0].type() != value_type::int64
+          || pos[1].type() != value_type::int64)
+        throw std::runtime_error(
+          "sequence: the checkpointed state holds "
+          + std::to_string(pos.size() / 2)
+          + " read positions for one subtask; a sequence restores only at "
+            "the parallelism it was checkpointed with");
+      st->next = pos[0].as_int64();
+      st->remaining = static_cast<uint64_t>(pos[1].as_int64());
     },
   };
 }

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include "api/state.hpp"
 #include "operators/harness.hpp"
 
 using namespace weir;
@@ -188,4 +189,24 @@ TEST_CASE("rate-limited bounded sequence finishes") {
     clock.advance(res.delay);
   }
   CHECK(values(out.rows) == std::vector<int64_t>{0, 1, 2});
+}
+
+TEST_CASE("sequence keeps its read position as operator state and refuses "
+          "the positions of several subtasks") {
+  auto first = make_op("sequence", {{"to", "10"}});
+  vector_collector out;
+  first.behavior.on_poll(out, 4);
+  operator_state state;
+  REQUIRE(!state.restore(first.behavior.on_snapshot()));
+  CHECK(state.names() == std::vector<std::string>{"position"});
+  CHECK(state.list("position") == std::vector<value>{value{4}, value{6}});
+  // Two subtasks' positions merged into one restore (a rescaled job).
+  operator_state merged;
+  REQUIRE(!merged.restore(state.snapshot()));
+  REQUIRE(!merged.restore(state.snapshot()));
+  auto second = make_op("sequence", {{"to", "10"}});
+  CHECK_THROWS_WITH_AS(
+    second.behavior.on_restore(merged.snapshot()),
+    doctest::Contains("restores only at the parallelism it was checkpointed"),
+    std::runtime_error);
 }
