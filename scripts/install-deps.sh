@@ -10,6 +10,9 @@ packages=(
   liblz4-dev
   doctest-dev
   libboost-program-options-dev
+  libyaml-cpp-dev
+  libspdlog-dev
+  libcpp-httplib-dev nlohmann-json3-dev
 )
 
 missing=()
