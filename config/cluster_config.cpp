@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -206,8 +207,7 @@ bool is_known(const std::string& key) {
   return find_option(key) != nullptr || is_job_setting(key);
 }
 
-// -- reading the file
-// ----------------------------------------------------------
+// -- reading the file ---------------------------------------------------------
 
 /// One key and its value as written, with where it was written
 /// ("FILE:LINE" or "command line").
@@ -250,11 +250,17 @@ caf::error flatten(const YAML::Node& map, const std::string& prefix,
 }
 
 caf::error read_file(const std::string& path, std::vector<entry>& out) {
+  auto cannot_read = [&](const char* why) {
+    return make_error(config_errc::io_error,
+                      "cannot read cluster config '" + path + "': " + why);
+  };
   std::ifstream in{path, std::ios::binary};
   if (!in)
-    return make_error(config_errc::io_error, "cannot read cluster config '"
-                                               + path
-                                               + "': " + std::strerror(errno));
+    return cannot_read(std::strerror(errno));
+  // A directory opens like a file and reads as nothing.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return cannot_read(std::strerror(EISDIR));
   std::ostringstream text;
   text << in.rdbuf();
   YAML::Node root;
@@ -290,8 +296,7 @@ caf::error read_overrides(const std::vector<std::string>& overrides,
   return caf::none;
 }
 
-// -- checking and applying
-// -----------------------------------------------------
+// -- checking and applying ----------------------------------------------------
 
 caf::error bad_value(const entry& e, const std::string& why) {
   return make_error(config_errc::bad_value, e.where + ": invalid value '"

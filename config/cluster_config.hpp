@@ -49,7 +49,7 @@ const char* to_string(network_compression x);
 /// heartbeat.interval. Owned by each process's main; the actors it spawns
 /// get copies of the parts they need.
 struct cluster_config {
-  // -- JobManager ------------------------------------------------------------
+  // -- JobManager -------------------------------------------------------------
 
   /// jobmanager.rpc.address: where the JobManager listens and where
   /// TaskManagers and clients reach it.
@@ -58,7 +58,7 @@ struct cluster_config {
   /// jobmanager.rpc.port: its actor (BASP) port.
   uint16_t jobmanager_port = 6123;
 
-  // -- REST API --------------------------------------------------------------
+  // -- REST API ---------------------------------------------------------------
 
   /// rest.address: where the JobManager serves its REST API.
   std::string rest_address = "127.0.0.1";
@@ -69,7 +69,7 @@ struct cluster_config {
   /// rest.server.max-content-length: the largest request body, in bytes.
   uint32_t rest_max_content_length = 104857600;
 
-  // -- TaskManager -----------------------------------------------------------
+  // -- TaskManager ------------------------------------------------------------
 
   /// taskmanager.host: the address a TaskManager listens on and advertises
   /// to the others for data exchange.
@@ -87,7 +87,7 @@ struct cluster_config {
   /// network compression costs more CPU than it saves.
   network_compression compression = network_compression::none;
 
-  // -- failure detection and scheduling --------------------------------------
+  // -- failure detection and scheduling ---------------------------------------
 
   /// heartbeat.interval: how often the JobManager's resource manager and
   /// the TaskManagers exchange heartbeats. Tighter than Flink's 10 s: a
@@ -103,13 +103,13 @@ struct cluster_config {
   /// the cluster to register, and a job short of slots says so sooner.
   std::chrono::milliseconds slot_request_timeout{60000};
 
-  // -- state -----------------------------------------------------------------
+  // -- state ------------------------------------------------------------------
 
   /// state.savepoints.dir: the default target of savepoints; empty: every
   /// savepoint request must name its directory.
   std::string savepoints_dir;
 
-  // -- job defaults ----------------------------------------------------------
+  // -- job defaults -----------------------------------------------------------
 
   /// execution.checkpointing.*, state.checkpoints.* and restart-strategy.*
   /// as key=value pairs in the order given (one pair per key, checked at
@@ -117,14 +117,14 @@ struct cluster_config {
   /// under what the job sets itself (see apply_job_defaults).
   std::vector<std::pair<std::string, std::string>> job_defaults;
 
-  // -- logging ---------------------------------------------------------------
+  // -- logging ----------------------------------------------------------------
 
   /// log.level and log.dir: each process appends to
   /// `<log.dir>/weir-<role>.log` as well as writing to stderr; an empty
   /// log.dir means stderr only.
   log_settings log{log_level::info, "."};
 
-  // -- provenance ------------------------------------------------------------
+  // -- provenance -------------------------------------------------------------
 
   /// The file the config was read from; empty when there was none.
   std::string source;

@@ -44,7 +44,8 @@ std::string log_file_path(const log_settings& settings,
 caf::error setup_logging(const std::string& role, const log_settings& settings);
 
 /// The process logger: the one setup_logging made, or spdlog's stock
-/// stderr logger before that. Thread-safe.
+/// stderr logger before that. Thread-safe; each call takes a lock, so code
+/// that logs often keeps the pointer.
 std::shared_ptr<spdlog::logger> logger();
 
 } // namespace weir

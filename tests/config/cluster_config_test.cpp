@@ -207,6 +207,10 @@ TEST_CASE("a file that cannot be read is an error naming it") {
   CHECK(error_text(cfg.error())
         == "cannot read cluster config '/nonexistent/cluster.yaml': No such "
            "file or directory");
+  auto dir = load_cluster_config("/tmp");
+  REQUIRE_FALSE(dir);
+  CHECK(error_text(dir.error())
+        == "cannot read cluster config '/tmp': Is a directory");
 }
 
 TEST_CASE("an unknown key names its line and the nearest known key") {
