@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "actors/error.hpp"
 #include "checkpoint/checkpoint_store.hpp"
+#include "checkpoint/restore_assignment.hpp"
 
 namespace weir {
 
@@ -26,6 +29,15 @@ struct coordinator_state {
   /// Execution indexes of the source subtasks.
   std::vector<uint32_t> sources;
   bool stopped = false;
+  /// A savepoint in flight: its directory and who waits for its path.
+  struct pending_savepoint {
+    std::string target;
+    bool stop = false;
+    caf::typed_response_promise<uint64_t, std::string> promise;
+  };
+  std::map<uint64_t, pending_savepoint> savepoints;
+  /// A stop-with-savepoint is in flight: no checkpoint may follow it.
+  bool stopping = false;
 };
 
 using coordinator_pointer
@@ -57,11 +69,33 @@ void report_failed(coordinator_pointer self,
   }
 }
 
+/// Tells whoever waits for savepoint `id` that it failed.
+void fail_savepoint(coordinator_pointer self, uint64_t id,
+                    const std::string& reason) {
+  auto& st = self->state;
+  auto i = st.savepoints.find(id);
+  if (i == st.savepoints.end())
+    return;
+  if (i->second.stop)
+    st.stopping = false;
+  i->second.promise.deliver(make_error(
+    actors_errc::invalid_job, "savepoint " + std::to_string(id) + " of job "
+                                + st.job.value + " failed: " + reason));
+  st.savepoints.erase(i);
+}
+
+void abort_checkpoints(coordinator_pointer self,
+                       const std::vector<checkpoint_tracker::aborted>& xs) {
+  for (const auto& a : xs) {
+    self->state.store->abort(a.id);
+    fail_savepoint(self, a.id, a.reason);
+  }
+}
+
 void fail_if(coordinator_pointer self,
              const checkpoint_tracker::failure_outcome& out) {
   auto& st = self->state;
-  for (const auto& a : out.aborted_checkpoints)
-    st.store->abort(a.id);
+  abort_checkpoints(self, out.aborted_checkpoints);
   report_failed(self, out.aborted_checkpoints);
   if (out.fail_job && !out.aborted_checkpoints.empty()) {
     st.stopped = true;
@@ -74,12 +108,21 @@ void fail_if(coordinator_pointer self,
   }
 }
 
-caf::expected<uint64_t> trigger(coordinator_pointer self) {
+caf::expected<uint64_t> trigger(coordinator_pointer self,
+                                bool forced = false) {
   auto& st = self->state;
   if (st.stopped || st.tasks.empty())
     return make_error(actors_errc::invalid_job,
-                      "checkpoints are not running for job " + st.job.value);
-  auto id = st.tracker->try_trigger(self->clock().now());
+                      "checkpoints are not running for job " + st.job.value
+                        + (st.stopped ? std::string{": a source finished or "
+                                                    "the job is stopping"}
+                                      : std::string{": it is not running yet"}));
+  if (st.stopping)
+    return make_error(actors_errc::invalid_job,
+                      "job " + st.job.value
+                        + " is stopping with a savepoint: no checkpoint may "
+                          "follow it");
+  auto id = st.tracker->try_trigger(self->clock().now(), forced);
   if (!id)
     return make_error(actors_errc::invalid_job,
                       "too many checkpoints in progress (max concurrent "
@@ -99,6 +142,8 @@ void complete(coordinator_pointer self,
   md.set_checkpoint_id(c.id);
   md.set_job_id(st.job.value);
   md.set_timestamp_millis(wall_millis());
+  for (auto& v : vertex_infos(*st.p))
+    *md.add_vertices() = std::move(v);
   checkpoint_stats cs;
   cs.id = c.id;
   cs.completed = true;
@@ -124,27 +169,44 @@ void complete(coordinator_pointer self,
     return;
   }
   auto subsumed = st.tracker->take_subsumed();
-  for (const auto& a : subsumed)
-    st.store->abort(a.id);
+  abort_checkpoints(self, subsumed);
   report_failed(self, subsumed);
   for (auto& t : st.tasks)
     self->send(t, complete_atom::value, c.id);
+  if (auto i = st.savepoints.find(c.id); i != st.savepoints.end()) {
+    auto sp = std::move(i->second);
+    st.savepoints.erase(i);
+    auto path = st.store->export_savepoint(c.id, sp.target);
+    cs.savepoint = true;
+    if (path) {
+      cs.savepoint_path = *path;
+      sp.promise.deliver(c.id, *path);
+    } else {
+      if (sp.stop)
+        st.stopping = false;
+      sp.promise.deliver(
+        make_error(actors_errc::invalid_job,
+                   "savepoint " + std::to_string(c.id) + " of job "
+                     + st.job.value + " completed but could not be written to '"
+                     + sp.target + "': " + error_text(path.error())));
+    }
+  }
   self->send(st.master, complete_atom::value, std::move(cs));
 }
 
 checkpoint_coordinator_actor::behavior_type
 coordinator_impl(coordinator_pointer self, job_id job,
                  checkpoint_settings settings, std::shared_ptr<const plan> p,
-                 job_master_actor master) {
+                 job_master_actor master, uint64_t first_id) {
   auto& st = self->state;
   st.job = std::move(job);
   st.p = std::move(p);
   st.master = std::move(master);
   st.store.emplace(settings.dir, st.job.value, settings.retained);
   // Ids continue after whatever an earlier run of the job left behind.
-  uint64_t first = 1;
+  uint64_t first = std::max<uint64_t>(first_id, 1);
   if (auto next = st.store->next_id())
-    first = *next;
+    first = std::max(first, *next);
   st.store->cleanup_incomplete();
   st.tracker.emplace(settings, st.p->executions.size(), first);
   for (size_t i = 0; i < st.p->executions.size(); ++i) {
@@ -158,14 +220,16 @@ coordinator_impl(coordinator_pointer self, job_id job,
       s.tasks.clear();
       for (const auto& t : tasks)
         s.tasks.push_back(caf::actor_cast<task_actor>(t));
-      self->delayed_send(self, s.tracker->settings().interval,
-                         tick_atom::value);
+      if (s.tracker->settings().enabled())
+        self->delayed_send(self, s.tracker->settings().interval,
+                           tick_atom::value);
     },
     [=](tick_atom) {
       auto& s = self->state;
       if (s.stopped)
         return;
-      trigger(self);
+      if (!s.stopping)
+        trigger(self);
       self->delayed_send(self, s.tracker->settings().interval,
                          tick_atom::value);
     },
@@ -174,6 +238,23 @@ coordinator_impl(coordinator_pointer self, job_id job,
       if (!id)
         return std::move(id.error());
       return *id;
+    },
+    [=](savepoint_atom, std::string& target,
+        bool stop) -> caf::result<uint64_t, std::string> {
+      auto& s = self->state;
+      if (target.empty())
+        return make_error(actors_errc::invalid_job,
+                          "no savepoint directory given (state.savepoints.dir)");
+      auto id = trigger(self, true);
+      if (!id)
+        return std::move(id.error());
+      auto promise = self->make_response_promise<uint64_t, std::string>();
+      s.savepoints.emplace(
+        *id, coordinator_state::pending_savepoint{std::move(target), stop,
+                                                  promise});
+      if (stop)
+        s.stopping = true;
+      return promise;
     },
     [=](timeout_atom, uint64_t) {
       auto& s = self->state;
@@ -187,9 +268,8 @@ coordinator_impl(coordinator_pointer self, job_id job,
         complete(self, *done);
     },
     [=](cancel_atom) {
-      auto& s = self->state;
-      for (const auto& a : s.tracker->abort_all("the job stopped"))
-        s.store->abort(a.id);
+      abort_checkpoints(self,
+                        self->state.tracker->abort_all("the job stopped"));
       self->quit();
     },
     [=](decline_atom, uint64_t id, uint32_t, const std::string& reason) {
@@ -198,8 +278,7 @@ coordinator_impl(coordinator_pointer self, job_id job,
         // A bounded source ended: no later checkpoint can complete.
         s.stopped = true;
         // Not failures: they are not reported.
-        for (const auto& a : s.tracker->abort_all(reason))
-          s.store->abort(a.id);
+        abort_checkpoints(self, s.tracker->abort_all(reason));
         return;
       }
       fail_if(self, s.tracker->decline(id, reason));
@@ -211,9 +290,9 @@ coordinator_impl(coordinator_pointer self, job_id job,
 
 checkpoint_coordinator_actor spawn_checkpoint_coordinator(
   caf::actor_system& sys, job_id job, checkpoint_settings settings,
-  std::shared_ptr<const plan> p, job_master_actor master) {
+  std::shared_ptr<const plan> p, job_master_actor master, uint64_t first_id) {
   return sys.spawn(coordinator_impl, std::move(job), std::move(settings),
-                   std::move(p), std::move(master));
+                   std::move(p), std::move(master), first_id);
 }
 
 } // namespace weir

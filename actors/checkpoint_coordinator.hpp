@@ -20,8 +20,16 @@ constexpr const char* source_finished_reason = "source finished";
 /// the checkpoint completed. Declined and expired checkpoints are aborted
 /// and their files removed; more consecutive failures than
 /// `settings.tolerable_failures` fail the job through `master`.
+///
+/// Without an interval it triggers only on request (trigger_atom, and
+/// savepoint_atom, which ignores max concurrent and min pause as Flink's
+/// savepoints do). A savepoint completes as a checkpoint of the job (so a
+/// failover after it restores what the sinks committed for it) and is then
+/// exported into its own directory. Ids start at `first_id` or after the
+/// highest id found in the job's checkpoint directory, whichever is larger.
 checkpoint_coordinator_actor spawn_checkpoint_coordinator(
   caf::actor_system& sys, job_id job, checkpoint_settings settings,
-  std::shared_ptr<const plan> p, job_master_actor master);
+  std::shared_ptr<const plan> p, job_master_actor master,
+  uint64_t first_id = 1);
 
 } // namespace weir

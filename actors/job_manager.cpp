@@ -11,7 +11,10 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/error.hpp"
+#include "checkpoint/checkpoint_store.hpp"
+#include "checkpoint/restore_assignment.hpp"
 #include "scheduler/job_graph.hpp"
+#include "scheduler/plan.hpp"
 
 namespace weir {
 
@@ -121,6 +124,21 @@ job_manager_impl(jmgr_pointer self,
       auto graph = build_job_graph(parsed, *s.registry, opts);
       if (!graph)
         return std::move(graph.error());
+      if (!options.savepoint_path.empty()) {
+        // A savepoint that does not fit is the submitter's error, now.
+        auto sp = checkpoint_store::load(options.savepoint_path);
+        if (!sp)
+          return make_error(actors_errc::invalid_job,
+                            "cannot restore from savepoint '"
+                              + options.savepoint_path
+                              + "': " + error_text(sp.error()));
+        auto p = make_plan(*graph);
+        auto assigned
+          = assign_restore(*sp, p, options.allow_non_restored_state);
+        if (!assigned)
+          return make_error(actors_errc::invalid_job,
+                            error_text(assigned.error()));
+      }
       auto id = s.next_id();
       job_record rec;
       rec.name = graph->name;
@@ -176,6 +194,19 @@ job_manager_impl(jmgr_pointer self,
                           "job " + id.value + " is "
                             + to_string(i->second.status) + ", not running");
       return self->delegate(i->second.master, trigger_atom::value);
+    },
+    [=](savepoint_atom, const job_id& id, std::string& target,
+        bool stop) -> caf::result<std::string> {
+      auto& s = self->state;
+      auto i = s.jobs.find(id);
+      if (i == s.jobs.end())
+        return make_error(actors_errc::unknown_job, "no job " + id.value);
+      if (is_terminal(i->second.status) || !i->second.master)
+        return make_error(actors_errc::invalid_job,
+                          "job " + id.value + " is "
+                            + to_string(i->second.status) + ", not running");
+      return self->delegate(i->second.master, savepoint_atom::value,
+                            std::move(target), stop);
     },
     [=](info_atom, job_info& info) {
       auto& s = self->state;

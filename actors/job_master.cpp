@@ -11,11 +11,13 @@
 #include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "actors/checkpoint_coordinator.hpp"
 #include "actors/error.hpp"
 #include "checkpoint/checkpoint_store.hpp"
 #include "checkpoint/checkpoint_tracker.hpp"
+#include "checkpoint/restore_assignment.hpp"
 #include "scheduler/restart_strategy.hpp"
 #include "scheduler/job_graph.hpp"
 #include "scheduler/placement.hpp"
@@ -70,6 +72,11 @@ struct job_master_state {
   std::string cause;
   size_t deployed = 0;
   size_t connected = 0;
+  /// The id of the savepoint a submission from a savepoint restored; the
+  /// job's own checkpoint ids continue after it.
+  uint64_t initial_checkpoint_id = 0;
+  /// Stopping with a savepoint: its subtasks were told to finish.
+  bool stopping = false;
 };
 
 using jm_pointer = job_master_actor::stateful_pointer<job_master_state>;
@@ -166,10 +173,11 @@ void stop_coordinator(jm_pointer self) {
 
 void start_coordinator(jm_pointer self) {
   auto& st = self->state;
-  if (!st.checkpointing || !st.checkpointing->enabled() || st.coordinator)
+  if (!st.checkpointing || !st.checkpointing->has_storage() || st.coordinator)
     return;
   st.coordinator = spawn_checkpoint_coordinator(
-    self->system(), st.id, *st.checkpointing, st.p, job_master_actor{self});
+    self->system(), st.id, *st.checkpointing, st.p, job_master_actor{self},
+    st.initial_checkpoint_id + 1);
   self->monitor(st.coordinator);
 }
 
@@ -278,36 +286,43 @@ void cancel_job(jm_pointer self) {
   settle(self);
 }
 
-/// Per (task, subtask): the state handle of the latest completed
-/// checkpoint, and its directory; empty when there is none.
-std::pair<std::string, std::map<std::pair<std::string, int32_t>, std::string>>
-restore_point(jm_pointer self) {
+/// What the next deployment restores: the latest completed checkpoint of
+/// the job, or else the savepoint it was submitted with; nothing for a
+/// fresh start. An unusable savepoint is an error (the job manager checked
+/// it at submission, so it changed since).
+caf::expected<std::optional<restore_assignment>> restore_point(jm_pointer self) {
   auto& st = self->state;
-  std::pair<std::string, std::map<std::pair<std::string, int32_t>, std::string>>
-    out;
-  if (!st.checkpointing || !st.checkpointing->enabled())
-    return out;
-  checkpoint_store store{st.checkpointing->dir, st.id.value,
-                         st.checkpointing->retained};
-  auto ids = store.list();
-  if (!ids || ids->empty())
-    return out;
-  auto latest = store.latest();
-  if (!latest) {
-    caf::aout(self) << "job " << st.id.value
-                    << ": no usable checkpoint: " << error_text(latest.error())
-                    << std::endl;
-    return out;
+  std::optional<completed_checkpoint> from;
+  if (st.checkpointing && st.checkpointing->has_storage()) {
+    checkpoint_store store{st.checkpointing->dir, st.id.value,
+                           st.checkpointing->retained};
+    auto ids = store.list();
+    if (ids && !ids->empty()) {
+      auto latest = store.latest();
+      if (latest) {
+        for (const auto& w : latest->warnings)
+          caf::aout(self) << "job " << st.id.value << ": " << w << std::endl;
+        from = std::move(*latest);
+      } else {
+        caf::aout(self) << "job " << st.id.value << ": no usable checkpoint: "
+                        << error_text(latest.error()) << std::endl;
+      }
+    }
   }
-  for (const auto& w : latest->warnings)
-    caf::aout(self) << "job " << st.id.value << ": " << w << std::endl;
-  out.first = latest->dir;
-  for (const auto& sub : latest->metadata.subtasks()) {
-    std::string bytes;
-    sub.SerializeToString(&bytes);
-    out.second[{sub.vertex_or_task_id(), sub.subtask()}] = std::move(bytes);
+  if (!from && !st.options.savepoint_path.empty()) {
+    auto sp = checkpoint_store::load(st.options.savepoint_path);
+    if (!sp)
+      return std::move(sp.error());
+    st.initial_checkpoint_id = sp->metadata.checkpoint_id();
+    from = std::move(*sp);
   }
-  return out;
+  if (!from)
+    return std::optional<restore_assignment>{};
+  auto assigned
+    = assign_restore(*from, *st.p, st.options.allow_non_restored_state);
+  if (!assigned)
+    return std::move(assigned.error());
+  return std::optional<restore_assignment>{std::move(*assigned)};
 }
 
 /// Every subtask finished: subtasks with committing operators commit what
@@ -408,11 +423,23 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
       release_and_quit(self);
     return;
   }
+  auto restore = restore_point(self);
+  if (!restore) {
+    // Nothing to deploy from: the job cannot run.
+    for (size_t i = 0; i < st.executions.size(); ++i)
+      move_exec(self, i, execution_state::canceled);
+    st.cause = error_text(restore.error());
+    st.exceptions.push_back(failure_info{wall_now(), {}, st.cause});
+    if (st.machine.current() == job_status::created)
+      move_job(self, job_status::failing);
+    move_job(self, job_status::failed);
+    release_and_quit(self);
+    return;
+  }
   move_job(self, job_status::running);
   if (st.restarts)
     st.restarts->on_running(self->clock().now());
   start_coordinator(self);
-  auto restore = restore_point(self);
   auto attempt = st.attempt;
   std::vector<slot_ref> refs;
   for (const auto& g : grants)
@@ -435,14 +462,11 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
     req.slot = grant.slot;
     req.master = job_master_actor{self};
     req.coordinator = st.coordinator;
-    if (!restore.first.empty()) {
-      const auto& ev = st.p->executions[i];
-      auto key = std::make_pair("task" + std::to_string(ev.task),
-                                static_cast<int32_t>(ev.subtask));
-      if (auto h = restore.second.find(key); h != restore.second.end()) {
-        req.restore_dir = restore.first;
-        req.restore_handle = h->second;
-      }
+    if (*restore) {
+      const auto& r = **restore;
+      req.restore_dir = r.dir;
+      req.restore_vertices = r.vertices;
+      req.restore_handles = r.handles[i];
     }
     self
       ->request(grant.task_manager, caf::infinite, deploy_atom::value,
@@ -688,16 +712,52 @@ job_master_actor::behavior_type job_master_impl(
     },
     [=](trigger_atom) -> caf::result<uint64_t> {
       auto& s = self->state;
-      if (!s.checkpointing || !s.checkpointing->enabled())
+      if (!s.checkpointing || !s.checkpointing->has_storage())
         return make_error(actors_errc::invalid_job,
                           "job " + s.id.value
                             + " takes no checkpoints: its descriptor sets no "
-                              "checkpointing interval and directory");
+                              "checkpointing directory");
       if (!s.coordinator || s.machine.current() != job_status::running)
         return make_error(actors_errc::invalid_job,
                           "job " + s.id.value + " is "
                             + to_string(s.machine.current()) + ", not running");
       return self->delegate(s.coordinator, trigger_atom::value);
+    },
+    [=](savepoint_atom, std::string& target,
+        bool stop) -> caf::result<std::string> {
+      auto& s = self->state;
+      if (!s.checkpointing || !s.checkpointing->has_storage())
+        return make_error(actors_errc::invalid_job,
+                          "job " + s.id.value
+                            + " has no checkpoint storage: set checkpointing "
+                              "dir (state.checkpoints.dir) to take savepoints");
+      if (!s.coordinator || s.machine.current() != job_status::running
+          || s.stopping)
+        return make_error(actors_errc::invalid_job,
+                          "job " + s.id.value + " is "
+                            + (s.stopping ? std::string{"stopping"}
+                                          : to_string(s.machine.current()))
+                            + ", not running");
+      auto promise = self->make_response_promise<std::string>();
+      auto attempt = s.attempt;
+      self
+        ->request(s.coordinator, caf::infinite, savepoint_atom::value,
+                  std::move(target), stop)
+        .then(
+          [self, promise, attempt, stop](uint64_t id,
+                                         std::string& path) mutable {
+            auto& s = self->state;
+            if (stop && s.attempt == attempt
+                && s.machine.current() == job_status::running) {
+              s.stopping = true;
+              for (auto& ex : s.executions)
+                if (ex.handle)
+                  self->send(ex.handle, stop_atom::value, id);
+            }
+            promise.deliver(path);
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
     },
     [=](restart_atom, uint32_t attempt) {
       auto& s = self->state;

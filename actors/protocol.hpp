@@ -50,6 +50,8 @@ using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using savepoint_atom = caf::atom_constant<caf::atom("savepoint")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using request_atom = caf::atom_constant<caf::atom("request")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
@@ -215,13 +217,16 @@ struct checkpoint_stats {
   int64_t max_snapshot_nanos = 0;
   /// Bytes of state files written (completed ones only).
   uint64_t state_bytes = 0;
+  /// Whether it was a savepoint, and where that went (completed ones).
+  bool savepoint = false;
+  std::string savepoint_path;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_stats& x) {
   return f(caf::meta::type_name("weir::checkpoint_stats"), x.id, x.completed,
            x.failure, x.triggered_at, x.duration_nanos, x.max_alignment_nanos,
-           x.max_snapshot_nanos, x.state_bytes);
+           x.max_snapshot_nanos, x.state_bytes, x.savepoint, x.savepoint_path);
 }
 
 /// A job's details (`weir info`, REST later).
@@ -257,12 +262,19 @@ struct submit_options {
   /// Overrides the job's default parallelism when > 0.
   int32_t default_parallelism = 0;
   data_plane_config data_plane;
+  /// Start from this savepoint (or retained checkpoint): its directory or
+  /// its `_metadata` file (Flink's --fromSavepoint); empty for a fresh
+  /// start.
+  std::string savepoint_path;
+  /// Drop state of vertices the job no longer has instead of refusing the
+  /// savepoint (Flink's --allowNonRestoredState).
+  bool allow_non_restored_state = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, submit_options& x) {
   return f(caf::meta::type_name("weir::submit_options"), x.default_parallelism,
-           x.data_plane);
+           x.data_plane, x.savepoint_path, x.allow_non_restored_state);
 }
 
 // -- typed actor interfaces
@@ -284,6 +296,12 @@ using checkpoint_coordinator_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>, caf::reacts_to<timeout_atom, uint64_t>,
   // Triggers a checkpoint now; replies with its id.
   caf::replies_to<trigger_atom>::with<uint64_t>,
+  // Takes a savepoint into directory `target`; replies with its path once
+  // it completed. With `stop` set, no checkpoint follows it (the job stops
+  // with it); if it fails, periodic checkpoints resume.
+  // Replies with the savepoint's checkpoint id and directory.
+  caf::replies_to<savepoint_atom, std::string, bool>::with<uint64_t,
+                                                           std::string>,
   // Subtask `execution` took checkpoint `id`; `handle` locates its state.
   caf::reacts_to<ack_atom, uint64_t, uint32_t, std::string>,
   // Subtask `execution` could not take checkpoint `id`, for `reason`.
@@ -306,6 +324,11 @@ using job_master_actor = caf::typed_actor<
   caf::reacts_to<complete_atom, checkpoint_stats>,
   // Trigger a checkpoint now; replies with its id.
   caf::replies_to<trigger_atom>::with<uint64_t>,
+  // Take a savepoint into directory `target` (replies with its path); with
+  // `stop` set, the job then stops: every subtask commits what the
+  // savepoint covers and finishes, and the job is FINISHED (Flink's
+  // stop-with-savepoint).
+  caf::replies_to<savepoint_atom, std::string, bool>::with<std::string>,
   // Self-sent: the restart delay of attempt `n` has passed.
   caf::reacts_to<restart_atom, uint32_t>,
   // Details of the job.
@@ -326,17 +349,20 @@ struct deploy_request {
   job_master_actor master;
   /// Null when checkpoints are disabled.
   checkpoint_coordinator_actor coordinator;
-  /// When restoring: the checkpoint directory and this subtask's state
-  /// handle (a serialized SubtaskStateHandle); empty otherwise.
+  /// When restoring (restore_dir not empty): the checkpoint or savepoint
+  /// directory, the vertices it holds state of, and the state handles
+  /// (serialized SubtaskStateHandles) of the old subtasks whose state
+  /// falls to this subtask (checkpoint/restore_assignment.hpp).
   std::string restore_dir;
-  std::string restore_handle;
+  std::vector<std::string> restore_vertices;
+  std::vector<std::string> restore_handles;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
   return f(caf::meta::type_name("weir::deploy_request"), x.job, x.spec,
            x.options, x.execution, x.slot, x.master, x.coordinator,
-           x.restore_dir, x.restore_handle);
+           x.restore_dir, x.restore_vertices, x.restore_handles);
 }
 
 /// One parallel subtask: a chain of operators with input and output
@@ -366,6 +392,9 @@ using task_actor = caf::typed_actor<
   caf::reacts_to<barrier_atom, uint64_t, uint64_t>,
   // Checkpoint `id` completed (two-phase-commit sinks commit now).
   caf::reacts_to<complete_atom, uint64_t>,
+  // Stop with savepoint `id`: commit what it covers, report FINISHED
+  // without running end-of-input handlers, exit.
+  caf::reacts_to<stop_atom, uint64_t>,
   // The job finished: commit everything, reply, exit (only subtasks that
   // announced they wait for it).
   caf::replies_to<commit_atom>::with<ok_atom>,
@@ -427,6 +456,9 @@ using job_manager_actor = caf::typed_actor<
   caf::replies_to<info_atom, job_id>::with<job_info>,
   // Trigger a checkpoint of a running job now; replies with its id.
   caf::replies_to<trigger_atom, job_id>::with<uint64_t>,
+  // Take a savepoint of a running job into a directory; replies with its
+  // path. With the flag set, the job stops with it (stop-with-savepoint).
+  caf::replies_to<savepoint_atom, job_id, std::string, bool>::with<std::string>,
   caf::replies_to<tasks_atom, job_id>::with<std::vector<caf::strong_actor_ptr>>,
   caf::replies_to<list_atom>::with<std::vector<job_result>>,
   caf::reacts_to<job_state_atom, job_id, job_status, std::string>,

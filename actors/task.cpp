@@ -172,6 +172,10 @@ void take_checkpoint(task_pointer self, uint64_t id,
                st.where() + ": " + error_text(handle.error()));
     return;
   }
+  for (const auto& v : st.chain->vertices())
+    handle->add_vertices(v);
+  for (const auto& v : st.chain->stateful_vertices())
+    handle->add_stateful_vertices(v);
   handle->set_parallelism(t.parallelism);
   handle->set_max_parallelism(t.max_parallelism);
   handle->set_key_group_first(static_cast<uint32_t>(ev.key_groups.first));
@@ -341,41 +345,44 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
                                             ? alignment_mode::exactly_once
                                             : alignment_mode::at_least_once);
   auto clock = [self] { return self->clock().now(); };
-  auto chain
-    = operator_chain::make(*st.p, execution, *st.out, clock, job.value);
+  // Restore before any other handler runs: read the state files first.
+  std::optional<chain_restore> restore;
+  caf::error restore_err;
+  if (st.cp && !st.cp->restore_dir.empty()) {
+    restore.emplace();
+    restore->vertices = st.cp->restore_vertices;
+    for (const auto& wire : st.cp->restore_handles) {
+      proto::SubtaskStateHandle handle;
+      if (!handle.ParseFromString(wire)) {
+        restore_err
+          = make_error(actors_errc::deployment_failed, "corrupt state handle");
+        break;
+      }
+      auto bytes
+        = checkpoint_store::read_subtask_state(st.cp->restore_dir, handle);
+      if (!bytes) {
+        restore_err = std::move(bytes.error());
+        break;
+      }
+      restore->sources.push_back(
+        restore_source{std::move(*bytes), handle.subtask(),
+                       std::max(handle.parallelism(), 1)});
+    }
+  }
+  caf::expected<std::unique_ptr<operator_chain>> chain = restore_err;
+  if (!restore_err)
+    chain = operator_chain::make(*st.p, execution, *st.out, clock, job.value,
+                                 restore ? &*restore : nullptr);
   if (!chain) {
     st.done = true;
-    report(self, execution_state::failed, error_text(chain.error()));
-    self->quit(chain.error());
+    auto cause = restore ? st.where() + ": restore failed: "
+                             + error_text(chain.error())
+                         : error_text(chain.error());
+    report(self, execution_state::failed, cause);
+    self->quit(make_error(actors_errc::task_failed, cause));
     return task_actor::behavior_type::make_empty_behavior();
   }
   st.chain = std::move(*chain);
-  if (st.cp && !st.cp->restore_handle.empty()) {
-    // Restore before any other handler runs.
-    proto::SubtaskStateHandle handle;
-    caf::error err;
-    if (!handle.ParseFromString(st.cp->restore_handle)) {
-      err = make_error(actors_errc::deployment_failed, "corrupt state handle");
-    } else if (auto bytes = checkpoint_store::read_subtask_state(
-                 st.cp->restore_dir, handle)) {
-      try {
-        err = st.chain->restore(*bytes);
-      } catch (const std::exception& e) {
-        err = make_error(actors_errc::task_failed,
-                         "vertex '" + st.chain->current_vertex()
-                           + "' failed to restore: " + e.what());
-      }
-    } else {
-      err = bytes.error();
-    }
-    if (err) {
-      st.done = true;
-      auto cause = st.where() + ": restore failed: " + error_text(err);
-      report(self, execution_state::failed, cause);
-      self->quit(make_error(actors_errc::task_failed, cause));
-      return task_actor::behavior_type::make_empty_behavior();
-    }
-  }
   return {
     [=](connect_atom, const std::vector<caf::strong_actor_ptr>& peers) {
       auto& s = self->state;
@@ -498,6 +505,20 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
         return;
       }
       guarded(self, [&] { s.chain->on_checkpoint_complete(id); });
+    },
+    [=](stop_atom, uint64_t id) {
+      auto& s = self->state;
+      if (s.done && !s.awaiting_commit)
+        return;
+      // Whatever came after the savepoint is dropped: a job restored from
+      // it emits that again.
+      if (s.chain->is_committing()
+          && !guarded(self, [&] { s.chain->on_checkpoint_complete(id); }))
+        return;
+      s.awaiting_commit = false;
+      s.done = true;
+      report(self, execution_state::finished);
+      self->quit();
     },
     [=](commit_atom) -> caf::result<ok_atom> {
       auto& s = self->state;

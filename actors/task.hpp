@@ -16,9 +16,11 @@ struct task_checkpointing {
   /// state.checkpoints.dir and state.checkpoints.num-retained.
   std::string dir;
   uint32_t retained = 1;
-  /// Restore from this checkpoint directory and handle before starting.
+  /// When restore_dir is set: restore before starting, from these state
+  /// handles of that checkpoint (see deploy_request).
   std::string restore_dir;
-  std::string restore_handle;
+  std::vector<std::string> restore_vertices;
+  std::vector<std::string> restore_handles;
 };
 
 /// Spawns the subtask `execution` of plan `p` (called by the task manager,

@@ -53,7 +53,7 @@ caf::expected<std::shared_ptr<const plan>> plan_for(tm_pointer self,
   auto p = std::make_shared<const plan>(make_plan(std::move(*graph)));
   st.plans.emplace(req.job, p);
   auto settings = resolve_checkpoint_settings(spec.checkpointing());
-  if (settings && settings->enabled()) {
+  if (settings && settings->has_storage()) {
     auto cp = std::make_shared<task_checkpointing>();
     cp->job = req.job;
     cp->exactly_once = settings->exactly_once;
@@ -108,12 +108,13 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
       std::shared_ptr<const task_checkpointing> cp;
       if (auto i = self->state.checkpointing.find(req.job);
           i != self->state.checkpointing.end() && req.coordinator) {
-        if (req.restore_handle.empty()) {
+        if (req.restore_dir.empty()) {
           cp = i->second;
         } else {
           auto copy = std::make_shared<task_checkpointing>(*i->second);
           copy->restore_dir = req.restore_dir;
-          copy->restore_handle = req.restore_handle;
+          copy->restore_vertices = req.restore_vertices;
+          copy->restore_handles = req.restore_handles;
           cp = std::move(copy);
         }
       }

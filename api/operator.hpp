@@ -87,6 +87,8 @@ struct poll_result {
   }
 };
 
+class keyed_state_backend;
+
 /// Operator parameters as written in the descriptor, all strings.
 using parameters = std::map<std::string, std::string>;
 
@@ -110,6 +112,20 @@ struct operator_context {
   /// The task's clock; deterministic under the test scheduler.
   std::function<std::chrono::steady_clock::time_point()> now
     = [] { return std::chrono::steady_clock::now(); };
+  /// Keyed operators only (their descriptor names a key parameter): the
+  /// subtask's keyed state (api/state.hpp), owned by the task. The task
+  /// makes each record's key current before the record handler runs;
+  /// other handlers iterate keys with for_each_key(). The task snapshots
+  /// and restores it per key group, so keyed state follows its keys when
+  /// a job is rescaled. Null for other operators.
+  keyed_state_backend* keyed_state = nullptr;
+  /// True when the subtask starts from a checkpoint or savepoint that holds
+  /// state of this vertex. The restore handler then runs once for each
+  /// piece of the vertex's operator state that falls to this subtask:
+  /// after rescaling that may be several pieces, or none. Sources that
+  /// split their input start from what they restore, not from a fresh
+  /// split, when this is set.
+  bool restored = false;
 
   /// Typed parameter access. The registry has validated present values
   /// against the declared types, so these fail only for a parameter that

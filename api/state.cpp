@@ -238,6 +238,12 @@ const char* to_string(state_kind x) {
 
 // -- value_state --------------------------------------------------------------
 
+const value* value_state::peek() const {
+  if (auto e = backend_->read(id_))
+    return &std::get<value>(*e);
+  return nullptr;
+}
+
 std::optional<value> value_state::get() const {
   if (auto e = backend_->read(id_))
     return std::get<value>(*e);
@@ -336,6 +342,25 @@ void map_state::clear() {
 }
 
 // -- keyed_state_backend ------------------------------------------------------
+
+size_t
+keyed_state_backend::key_hash::operator()(const row& key) const noexcept {
+  uint64_t h = key.size();
+  for (const auto& v : key)
+    h = (h ^ v.hash()) * 0x100000001b3ULL;
+  return static_cast<size_t>(mix64(h));
+}
+
+std::vector<const keyed_state_backend::key_map::value_type*>
+keyed_state_backend::sorted_keys(const key_map& keys) {
+  std::vector<const key_map::value_type*> result;
+  result.reserve(keys.size());
+  for (auto& kv : keys)
+    result.push_back(&kv);
+  std::sort(result.begin(), result.end(),
+            [](auto* a, auto* b) { return a->first < b->first; });
+  return result;
+}
 
 keyed_state_backend::keyed_state_backend(int max_parallelism,
                                          int first_key_group,
@@ -529,11 +554,14 @@ std::string keyed_state_backend::snapshot_key_group(int kg) const {
     return id < slot.entries.size()
            && !std::holds_alternative<std::monostate>(slot.entries[id]);
   };
+  auto sorted = sorted_keys(keys);
   std::vector<size_t> counts(states_.size());
-  for (auto& kv : keys)
-    for (size_t id = 0; id < kv.second.entries.size(); ++id)
-      if (present(kv.second, id))
+  for (auto* kv : sorted) {
+    auto& slot = kv->second;
+    for (size_t id = 0; id < slot.entries.size(); ++id)
+      if (present(slot, id))
         ++counts[id];
+  }
   std::string out;
   append_varint(out, format_version);
   append_varint(out, static_cast<uint64_t>(kg));
@@ -547,10 +575,11 @@ std::string keyed_state_backend::snapshot_key_group(int kg) const {
     append_string(out, states_[id].name);
     out += static_cast<char>(states_[id].kind);
     append_varint(out, counts[id]);
-    for (auto& [key, slot] : keys) {
+    for (auto* kv : sorted) {
+      auto& slot = kv->second;
       if (!present(slot, id))
         continue;
-      encode_row(key, out);
+      encode_row(kv->first, out);
       auto& e = slot.entries[id];
       if (auto v = std::get_if<value>(&e)) {
         payload.assign(1, *v);

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -57,6 +58,10 @@ class value_state {
 public:
   /// The value of the current key, nullopt when absent.
   std::optional<value> get() const;
+
+  /// The value of the current key without a copy, nullptr when absent;
+  /// valid until the next change of state or of the current key.
+  const value* peek() const;
 
   /// The value of the current key, `fallback` when absent.
   value get_or(value fallback) const;
@@ -255,6 +260,11 @@ public:
   /// True if no key group holds any state.
   bool empty() const;
 
+  /// True if owned key group `kg` holds no state.
+  bool key_group_empty(int kg) const {
+    return group(kg).empty();
+  }
+
   // -- snapshots --------------------------------------------------------------
 
   /// The blob of one owned key group (format above). Throws
@@ -284,7 +294,18 @@ private:
     size_t live = 0;
   };
 
-  using key_map = std::map<row, key_slot>;
+  /// Hashes a key with the stable value hash.
+  struct key_hash {
+    size_t operator()(const row& key) const noexcept;
+  };
+
+  /// Keys in hash order: a record's lookup is one hash probe. Snapshots,
+  /// iteration and keys() sort, so nothing observable depends on it.
+  using key_map = std::unordered_map<row, key_slot, key_hash>;
+
+  /// The entries of `keys`, sorted by key.
+  static std::vector<const key_map::value_type*>
+  sorted_keys(const key_map& keys);
 
   struct state_info {
     std::string name;

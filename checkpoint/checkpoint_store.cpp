@@ -369,13 +369,8 @@ caf::expected<size_t> checkpoint_store::cleanup_incomplete() {
 
 // -- savepoints ---------------------------------------------------------------
 
-caf::expected<std::string> checkpoint_store::write_savepoint(
-  const std::string& target_dir, proto::CheckpointMetadata metadata,
-  const std::vector<subtask_state>& states) const {
-  if (metadata.job_id().empty())
-    metadata.set_job_id(job_id_);
-  metadata.set_savepoint(true);
-  metadata.clear_subtasks();
+caf::expected<std::string>
+checkpoint_store::make_savepoint_dir(const std::string& target_dir) const {
   if (auto err = create_dir(target_dir))
     return err;
   // Flink's naming: the job id's first six characters and random digits.
@@ -389,6 +384,21 @@ caf::expected<std::string> checkpoint_store::write_savepoint(
       return io_error("cannot create savepoint directory", dir, ec);
   }
   fsync_dir(target_dir);
+  return dir.string();
+}
+
+caf::expected<std::string> checkpoint_store::write_savepoint(
+  const std::string& target_dir, proto::CheckpointMetadata metadata,
+  const std::vector<subtask_state>& states) const {
+  if (metadata.job_id().empty())
+    metadata.set_job_id(job_id_);
+  metadata.set_savepoint(true);
+  metadata.clear_subtasks();
+  auto made = make_savepoint_dir(target_dir);
+  if (!made)
+    return std::move(made.error());
+  fs::path dir = *made;
+  std::error_code ec;
   auto fail = [&](caf::error err) -> caf::expected<std::string> {
     std::error_code ignored;
     fs::remove_all(dir, ignored);
@@ -416,6 +426,47 @@ caf::expected<std::string> checkpoint_store::write_savepoint(
       return fail(io_error("cannot stat state file", path, ec));
     *metadata.add_subtasks() = std::move(handle);
   }
+  if (auto err = write_metadata(dir, metadata))
+    return fail(std::move(err));
+  return dir.string();
+}
+
+caf::expected<std::string>
+checkpoint_store::export_savepoint(uint64_t id,
+                                   const std::string& target_dir) const {
+  auto source = fs::path{checkpoint_dir(id)};
+  auto checkpoint = verify(source);
+  if (!checkpoint)
+    return std::move(checkpoint.error());
+  auto made = make_savepoint_dir(target_dir);
+  if (!made)
+    return std::move(made.error());
+  fs::path dir = *made;
+  auto fail = [&](caf::error err) -> caf::expected<std::string> {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+    return err;
+  };
+  for (const auto& handle : checkpoint->metadata.subtasks()) {
+    auto from = source / handle.file();
+    auto to = dir / handle.file();
+    // State files never change once written: a hard link is a copy.
+    std::error_code ec;
+    fs::create_hard_link(from, to, ec);
+    if (ec) {
+      ec.clear();
+      fs::copy_file(from, to, ec);
+      if (ec)
+        return fail(io_error("cannot copy state file into savepoint", to, ec));
+      int fd = ::open(to.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+      }
+    }
+  }
+  auto metadata = std::move(checkpoint->metadata);
+  metadata.set_savepoint(true);
   if (auto err = write_metadata(dir, metadata))
     return fail(std::move(err));
   return dir.string();

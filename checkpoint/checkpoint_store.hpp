@@ -140,6 +140,15 @@ public:
                   proto::CheckpointMetadata metadata,
                   const std::vector<subtask_state>& states) const;
 
+  /// Turns completed checkpoint `id` of this job into a savepoint: a new
+  /// directory `<target_dir>/savepoint-<job id prefix>-<random>` holding
+  /// its state files (hard links where the file system allows, copies
+  /// otherwise) and its `_metadata` marked as a savepoint, written last.
+  /// Returns the directory; on failure the partial directory is removed.
+  /// The checkpoint itself stays, subject to pruning as before.
+  caf::expected<std::string> export_savepoint(uint64_t id,
+                                              const std::string& target_dir) const;
+
   /// Reads and verifies a savepoint or checkpoint, given as its directory
   /// or its `_metadata` file (what `--from-savepoint` accepts), as
   /// latest() verifies a checkpoint.
@@ -152,6 +161,9 @@ public:
                      const proto::SubtaskStateHandle& handle);
 
 private:
+  /// Creates a fresh, empty savepoint directory under `target_dir`.
+  caf::expected<std::string> make_savepoint_dir(const std::string& target_dir) const;
+
   /// Deletes completed checkpoints beyond the newest `retain_`.
   void prune();
 

@@ -62,11 +62,12 @@ checkpoint_tracker::checkpoint_tracker(checkpoint_settings settings,
   // nop
 }
 
-std::optional<uint64_t> checkpoint_tracker::try_trigger(clock::time_point now) {
-  if (pending_.size() >= settings_.max_concurrent)
+std::optional<uint64_t> checkpoint_tracker::try_trigger(clock::time_point now,
+                                                       bool forced) {
+  if (!forced && pending_.size() >= settings_.max_concurrent)
     return std::nullopt;
   // A min pause also keeps checkpoints from overlapping (as in Flink).
-  if (settings_.min_pause.count() > 0) {
+  if (!forced && settings_.min_pause.count() > 0) {
     if (!pending_.empty())
       return std::nullopt;
     if (last_finished_ && now - *last_finished_ < settings_.min_pause)

@@ -27,8 +27,15 @@ struct checkpoint_settings {
   uint32_t retained = 1;
   std::string dir;
 
+  /// Whether checkpoints are taken periodically.
   bool enabled() const {
     return interval.count() > 0;
+  }
+
+  /// Whether the job has checkpoint storage: then its tasks take part in
+  /// checkpoints, and savepoints can be taken, even without periodic ones.
+  bool has_storage() const {
+    return !dir.empty();
   }
 };
 
@@ -75,9 +82,11 @@ public:
   checkpoint_tracker(checkpoint_settings settings, size_t subtasks,
                      uint64_t first_id = 1);
 
-  /// Starts a checkpoint at `now` if max concurrent and min pause allow;
+  /// Starts a checkpoint at `now` if max concurrent and min pause allow,
+  /// or regardless of them when `forced` (savepoints, as in Flink);
   /// returns its id.
-  std::optional<uint64_t> try_trigger(clock::time_point now);
+  std::optional<uint64_t> try_trigger(clock::time_point now,
+                                      bool forced = false);
 
   /// Records subtask `subtask`'s acknowledgement of `id` with its state
   /// handle. Returns the completed checkpoint when this was the last

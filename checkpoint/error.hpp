@@ -14,6 +14,8 @@ enum class checkpoint_errc : uint8_t {
   unsupported_version,
   corrupt,
   bad_settings,
+  /// A checkpoint or savepoint that does not fit the job restoring from it.
+  mismatch,
 };
 
 caf::error make_error(checkpoint_errc code, std::string text);

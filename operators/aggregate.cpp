@@ -1,9 +1,8 @@
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
-#include <unordered_map>
 
-#include "api/codec.hpp"
+#include "api/state.hpp"
 
 #include "operators/support.hpp"
 
@@ -49,109 +48,70 @@ aggregate_output(const parameters& params,
   return keys;
 }
 
-/// Hashes a key with the stable value hash, which also partitions rows.
-struct key_hash {
-  size_t operator()(const row& key) const {
-    uint64_t h = key.size();
-    for (const auto& v : key)
-      h = (h ^ v.hash()) * 0x100000001b3ULL;
-    return static_cast<size_t>(h);
-  }
-};
-
 enum class agg_function { count, sum, min, max };
 
-/// Per-key aggregates of one aggregate subtask.
+/// Folds records into per-key aggregates held in the subtask's keyed state
+/// (value state "aggregate"), so that checkpoints keep them per key group
+/// and a rescaled job finds each key's aggregate where the key now goes.
+/// A key seen only with null values has a null aggregate, which a value
+/// state cannot hold: value state "null" marks it instead.
 class aggregator {
 public:
-  aggregator(agg_function fn, std::vector<size_t> key_indexes,
-             size_t field_index, std::string field)
-    : fn_(fn), key_indexes_(std::move(key_indexes)), field_index_(field_index),
-      field_(std::move(field)) {
+  aggregator(agg_function fn, size_t field_index, std::string field,
+             keyed_state_backend& keyed)
+    : fn_(fn), field_index_(field_index), field_(std::move(field)),
+      keyed_(keyed), acc_(keyed.value_state("aggregate")),
+      null_(keyed.value_state("null")) {
   }
 
-  /// Folds `r` into its key's aggregate; returns the key's entry.
-  std::pair<const row, value>& add(const row& r) {
-    // Look up with a reused buffer: no allocation per record for keys
-    // already seen (the common case); the key is copied only on a miss.
-    scratch_.clear();
-    for (auto i : key_indexes_)
-      scratch_.push_back(r.at(i));
-    auto it = state_.find(scratch_);
-    if (it == state_.end())
-      it = state_.emplace(scratch_, value{}).first;
-    auto& entry = *it;
-    auto& acc = entry.second;
+  /// Folds `r` into the current key's aggregate (the task made the key of
+  /// `r` current); returns the new aggregate, nullptr while it is null.
+  const value* add(const row& r) {
+    const auto* acc = acc_.peek();
     if (fn_ == agg_function::count) {
-      acc = value{acc.is_null() ? int64_t{1} : acc.as_int64() + 1};
-      return entry;
+      acc_.update(value{acc == nullptr ? int64_t{1} : acc->as_int64() + 1});
+      return acc_.peek();
     }
     const auto& x = r.at(field_index_);
-    if (x.is_null())
-      return entry;
-    if (acc.is_null()) {
+    if (x.is_null()) {
+      if (acc == nullptr && null_.peek() == nullptr)
+        null_.update(value{true});
+      return acc;
+    }
+    if (acc == nullptr) {
       if (fn_ == agg_function::sum)
         check_numeric(x);
-      acc = x;
+      null_.clear();
+      acc_.update(x);
     } else if (fn_ == agg_function::sum) {
-      acc = sum(acc, x);
-    } else if (fn_ == agg_function::min ? x < acc : acc < x) {
-      acc = x;
+      acc_.update(sum(*acc, x));
+    } else if (fn_ == agg_function::min ? x < *acc : *acc < x) {
+      acc_.update(x);
     }
-    return entry;
+    return acc_.peek();
   }
 
-  /// The aggregate rows, sorted by key, leaving the state empty.
-  /// Every key with its aggregate as rows {key..., aggregate}, in key
-  /// order, encoded with the row codec: the checkpointed state.
-  std::string snapshot() const {
-    std::vector<row> rows;
-    rows.reserve(state_.size());
-    for (const auto& kvp : state_) {
-      auto r = kvp.first;
-      r.push_back(kvp.second);
-      rows.push_back(std::move(r));
-    }
-    std::sort(rows.begin(), rows.end());
-    return encode_rows(rows);
-  }
-
-  /// Replaces the state with a snapshot's; throws on corrupt bytes (the
-  /// task turns that into a failure naming the vertex).
-  void restore(const std::string& bytes) {
-    state_.clear();
-    if (bytes.empty())
-      return;
-    auto rows = decode_rows(bytes);
-    if (!rows)
-      throw std::runtime_error("aggregate: corrupt checkpointed state");
-    for (auto& r : *rows) {
-      if (r.size() != key_indexes_.size() + 1)
-        throw std::runtime_error("aggregate: checkpointed state has rows of "
-                                 + std::to_string(r.size())
-                                 + " fields, expected "
-                                 + std::to_string(key_indexes_.size() + 1));
-      auto acc = std::move(r.back());
-      r.pop_back();
-      state_.emplace(std::move(r), std::move(acc));
-    }
-  }
-
-  std::vector<row> take_sorted() {
-    std::vector<row> out;
-    out.reserve(state_.size());
-    for (auto& kvp : state_) {
-      auto r = kvp.first;
-      r.push_back(std::move(kvp.second));
-      out.push_back(std::move(r));
-    }
-    state_.clear();
-    auto n = key_indexes_.size();
-    std::sort(out.begin(), out.end(), [n](const row& a, const row& b) {
-      return std::lexicographical_compare(a.begin(), a.begin() + n, b.begin(),
-                                          b.begin() + n);
-    });
+  /// The current key's row {key..., aggregate}.
+  row current_row(const value& acc) const {
+    auto out = keyed_.current_key();
+    out.push_back(acc);
     return out;
+  }
+
+  /// Every key's row {key..., aggregate}, in key order.
+  void emit_all(collector& out) {
+    std::vector<row> rows;
+    keyed_.for_each_key("aggregate", [&](const row&) {
+      rows.push_back(current_row(*acc_.peek()));
+    });
+    keyed_.for_each_key("null",
+                        [&](const row&) { rows.push_back(current_row({})); });
+    std::sort(rows.begin(), rows.end(), [](const row& a, const row& b) {
+      return std::lexicographical_compare(a.begin(), a.end() - 1, b.begin(),
+                                          b.end() - 1);
+    });
+    for (auto& r : rows)
+      out.emit(std::move(r));
   }
 
 private:
@@ -179,11 +139,11 @@ private:
   }
 
   agg_function fn_;
-  std::vector<size_t> key_indexes_;
   size_t field_index_;
   std::string field_;
-  std::unordered_map<row, value, key_hash> state_;
-  row scratch_;
+  keyed_state_backend& keyed_;
+  value_state acc_;
+  value_state null_;
 };
 
 agg_function parse_function(const std::string& name) {
@@ -199,37 +159,27 @@ agg_function parse_function(const std::string& name) {
 }
 
 operator_behavior make_aggregate(const operator_context& ctx) {
+  if (ctx.keyed_state == nullptr)
+    throw std::logic_error("aggregate: runs only as a keyed operator");
   auto fn = parse_function(ctx.get_string("function"));
-  std::vector<size_t> key_indexes;
-  for (const auto& k : split_list(ctx.get_string("key")))
-    key_indexes.push_back(input_position(ctx, "aggregate", k));
   std::string field;
   size_t field_index = 0;
   if (fn != agg_function::count) {
     field = ctx.get_string("field");
     field_index = input_position(ctx, "aggregate", field);
   }
-  auto st = std::make_shared<aggregator>(fn, std::move(key_indexes),
-                                         field_index, field);
+  auto st
+    = std::make_shared<aggregator>(fn, field_index, field, *ctx.keyed_state);
   if (ctx.has("emit") && ctx.get_string("emit") == "updates")
     return operator_behavior{
       [st](const row& r, collector& out) {
-        auto& entry = st->add(r);
-        auto update = entry.first;
-        update.push_back(entry.second);
-        out.emit(std::move(update));
+        const auto* acc = st->add(r);
+        out.emit(st->current_row(acc != nullptr ? *acc : value{}));
       },
-      [st](snapshot_t) { return st->snapshot(); },
-      [st](restore_t, const std::string& bytes) { st->restore(bytes); },
     };
   return operator_behavior{
     [st](const row& r, collector&) { st->add(r); },
-    [st](end_of_input_t, collector& out) {
-      for (auto& r : st->take_sorted())
-        out.emit(std::move(r));
-    },
-    [st](snapshot_t) { return st->snapshot(); },
-    [st](restore_t, const std::string& bytes) { st->restore(bytes); },
+    [st](end_of_input_t, collector& out) { st->emit_all(out); },
   };
 }
 

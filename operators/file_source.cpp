@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
@@ -63,18 +64,33 @@ file_source_output(const parameters& params, const std::vector<std::string>&) {
   return fields;
 }
 
-/// One file_source subtask: its reader and the CSV layout.
+/// One byte range of the file: the part subtask `subtask` of
+/// `parallelism` owns (line_reader), and how far it was read.
+struct file_split {
+  int subtask = 0;
+  int parallelism = 1;
+  /// Where to continue, as line_reader::position() and lines_read();
+  /// unset when the split was not started.
+  std::optional<std::pair<uint64_t, uint64_t>> resume;
+  std::unique_ptr<line_reader> reader;
+};
+
+/// One file_source subtask: its splits, read one after the other, and the
+/// CSV layout. A fresh subtask has the one split its index gives it; a
+/// restored one has the splits it restored (after rescaling several or
+/// none), so every line is read exactly once at any parallelism.
 struct file_source_state {
   explicit file_source_state(const operator_context& ctx)
-    : reader(ctx.get_string("path"), ctx.subtask, ctx.parallelism),
+    : path(ctx.get_string("path")),
       csv(ctx.has("format") && ctx.get_string("format") == "csv"),
       skip_header(ctx.has("skip_header") && ctx.get_bool("skip_header")),
       names(ctx.output_fields), types(column_types(ctx.params, names.size())) {
+    if (!ctx.restored)
+      splits.push_back(file_split{ctx.subtask, ctx.parallelism, {}, nullptr});
   }
 
-  line_reader reader;
-  /// Set by a restore: where to continue once the file is open.
-  std::optional<std::pair<uint64_t, uint64_t>> resume;
+  std::string path;
+  std::vector<file_split> splits;
   bool csv;
   bool skip_header;
   std::vector<std::string> names;
@@ -83,10 +99,93 @@ struct file_source_state {
   std::string line;
   std::vector<std::string> cells;
 
+  /// The reader of the first unfinished split, opened; null when every
+  /// split is done.
+  line_reader* current() {
+    if (splits.empty())
+      return nullptr;
+    auto& s = splits.front();
+    if (!s.reader) {
+      s.reader = std::make_unique<line_reader>(path, s.subtask, s.parallelism);
+      s.reader->open();
+      if (s.resume)
+        s.reader->resume_at(s.resume->first, s.resume->second);
+    }
+    return s.reader.get();
+  }
+
+  /// Reads the next line of the current split into `line`; moves on to
+  /// the next split at the end of one. False when all are done.
+  bool next() {
+    while (auto* r = current()) {
+      if (r->next(line))
+        return true;
+      splits.erase(splits.begin());
+    }
+    return false;
+  }
+
+  /// The snapshot: operator list "splits" holding [subtask, parallelism,
+  /// byte offset of the next line (-1: not started), lines read] per
+  /// unfinished split.
+  std::string snapshot() const {
+    operator_state state;
+    auto& xs = state.list("splits");
+    for (const auto& s : splits) {
+      xs.emplace_back(int64_t{s.subtask});
+      xs.emplace_back(int64_t{s.parallelism});
+      if (s.reader) {
+        xs.emplace_back(static_cast<int64_t>(s.reader->position()));
+        xs.emplace_back(static_cast<int64_t>(s.reader->lines_read()));
+      } else if (s.resume) {
+        xs.emplace_back(static_cast<int64_t>(s.resume->first));
+        xs.emplace_back(static_cast<int64_t>(s.resume->second));
+      } else {
+        xs.emplace_back(int64_t{-1});
+        xs.emplace_back(int64_t{0});
+      }
+    }
+    return state.snapshot();
+  }
+
+  void restore(const std::string& bytes) {
+    operator_state state;
+    if (auto err = state.restore(bytes))
+      throw std::runtime_error("file_source: corrupt checkpointed splits: "
+                               + error_text(err));
+    const auto& xs = state.list("splits");
+    auto corrupt = [](const std::string& what) {
+      return std::runtime_error("file_source: corrupt checkpointed splits: "
+                                + what);
+    };
+    if (xs.size() % 4 != 0)
+      throw corrupt(std::to_string(xs.size()) + " values, not quadruples");
+    for (const auto& x : xs)
+      if (x.type() != value_type::int64)
+        throw corrupt("non-integer value");
+    for (size_t i = 0; i < xs.size(); i += 4) {
+      file_split s;
+      auto subtask = xs[i].as_int64();
+      auto parallelism = xs[i + 1].as_int64();
+      auto offset = xs[i + 2].as_int64();
+      auto lines = xs[i + 3].as_int64();
+      if (parallelism < 1 || parallelism > INT32_MAX || subtask < 0
+          || subtask >= parallelism || offset < -1 || lines < 0)
+        throw corrupt("split " + std::to_string(i / 4) + " out of range");
+      s.subtask = static_cast<int>(subtask);
+      s.parallelism = static_cast<int>(parallelism);
+      if (offset >= 0)
+        s.resume.emplace(static_cast<uint64_t>(offset),
+                         static_cast<uint64_t>(lines));
+      splits.push_back(std::move(s));
+    }
+  }
+
   [[noreturn]] void fail(const std::string& what) {
-    throw std::runtime_error("file_source: " + reader.path() + ":"
-                             + std::to_string(reader.line_number()) + ": "
-                             + what);
+    auto* r = splits.empty() ? nullptr : splits.front().reader.get();
+    throw std::runtime_error(
+      "file_source: " + path + ":"
+      + (r != nullptr ? std::to_string(r->line_number()) + ": " : "") + what);
   }
 
   /// Parses the current line as CSV; false for a blank line (skipped).
@@ -125,16 +224,11 @@ operator_behavior make_file_source(const operator_context& ctx) {
   auto st = std::make_shared<file_source_state>(ctx);
   return operator_behavior{
     [st](poll_t, collector& out, size_t budget) -> poll_result {
-      if (!st->reader.is_open()) {
-        st->reader.open();
-        if (st->resume)
-          st->reader.resume_at(st->resume->first, st->resume->second);
-      }
       // The budget bounds lines read, so skipped lines cannot stall a poll.
       for (size_t n = 0; n < budget; ++n) {
-        if (!st->reader.next(st->line))
+        if (!st->next())
           return poll_result::done();
-        if (st->skip_header && st->reader.line_offset() == 0)
+        if (st->skip_header && st->splits.front().reader->line_offset() == 0)
           continue;
         if (!st->csv) {
           out.emit(row{value{st->line}});
@@ -146,39 +240,8 @@ operator_behavior make_file_source(const operator_context& ctx) {
       }
       return poll_result::ready();
     },
-    // The read position as operator state: the list "position" = [byte
-    // offset of the next line, lines read so far (for line numbers in
-    // error messages)]; empty before the file was opened.
-    [st](snapshot_t) {
-      operator_state state;
-      if (st->reader.is_open())
-        state.list("position")
-          = {value{static_cast<int64_t>(st->reader.position())},
-             value{static_cast<int64_t>(st->reader.lines_read())}};
-      else if (st->resume)
-        state.list("position")
-          = {value{static_cast<int64_t>(st->resume->first)},
-             value{static_cast<int64_t>(st->resume->second)}};
-      return state.snapshot();
-    },
-    [st](restore_t, const std::string& bytes) {
-      operator_state state;
-      if (auto err = state.restore(bytes))
-        throw std::runtime_error("file_source: corrupt checkpointed position: "
-                                 + error_text(err));
-      const auto& pos = state.list("position");
-      if (pos.empty())
-        return;
-      if (pos.size() != 2 || pos[0].type() != value_type::int64
-          || pos[1].type() != value_type::int64)
-        throw std::runtime_error(
-          "file_source: the checkpointed state holds "
-          + std::to_string(pos.size() / 2)
-          + " read positions for one subtask; a file_source restores only at "
-            "the parallelism it was checkpointed with");
-      st->resume.emplace(static_cast<uint64_t>(pos[0].as_int64()),
-                         static_cast<uint64_t>(pos[1].as_int64()));
-    },
+    [st](snapshot_t) { return st->snapshot(); },
+    [st](restore_t, const std::string& bytes) { st->restore(bytes); },
   };
 }
 

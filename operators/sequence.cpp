@@ -71,15 +71,15 @@ private:
   double tokens_ = 0;
 };
 
-/// What one sequence subtask has left to emit.
-struct sequence_state {
+/// One run of values a subtask emits: `remaining` values from `next` on
+/// in steps of 1 (a bounded sub-range), or values `next`, `next + step`,
+/// ... for ever (unbounded, `step` = the parallelism that split it).
+struct sequence_split {
   int64_t next = 0;
-  /// Distance between consecutive values: 1, or p when unbounded.
   int64_t step = 1;
   bool bounded = true;
   /// Values left when bounded; whether any are left when unbounded.
   uint64_t remaining = 0;
-  std::unique_ptr<token_bucket> bucket;
 
   bool exhausted() const {
     return remaining == 0;
@@ -97,6 +97,92 @@ struct sequence_state {
     return value{x};
   }
 };
+
+/// What one sequence subtask has left to emit: its splits, taking turns
+/// value by value (unbounded splits never end). A fresh subtask has the one split its index gives it;
+/// a restored one has the splits it restored, which after rescaling may
+/// be several or none, so that every value is emitted exactly once at any
+/// parallelism.
+struct sequence_state {
+  std::vector<sequence_split> splits;
+  /// The split whose turn it is.
+  size_t turn = 0;
+  std::unique_ptr<token_bucket> bucket;
+
+  bool exhausted() {
+    splits.erase(std::remove_if(splits.begin(), splits.end(),
+                                [](const auto& s) { return s.exhausted(); }),
+                 splits.end());
+    return splits.empty();
+  }
+
+  /// Emits at most `n` values.
+  void emit(collector& out, uint64_t n) {
+    for (uint64_t k = 0; k < n && !exhausted(); ++k) {
+      turn %= splits.size();
+      out.emit(row{splits[turn++].pop()});
+    }
+  }
+
+  /// Values left in the bounded splits (the whole budget when any split is
+  /// unbounded).
+  uint64_t available(uint64_t budget) const {
+    uint64_t n = 0;
+    for (const auto& s : splits) {
+      if (!s.bounded)
+        return budget;
+      n += s.remaining;
+      if (n >= budget)
+        return budget;
+    }
+    return n;
+  }
+};
+
+/// The snapshot of a sequence subtask: operator list "splits" holding
+/// [next, values left (-1: unbounded), step] per unfinished split.
+std::string snapshot_splits(const std::vector<sequence_split>& splits) {
+  operator_state state;
+  auto& xs = state.list("splits");
+  for (const auto& s : splits) {
+    if (s.exhausted())
+      continue;
+    xs.emplace_back(s.next);
+    xs.emplace_back(s.bounded ? static_cast<int64_t>(s.remaining)
+                              : int64_t{-1});
+    xs.emplace_back(s.step);
+  }
+  return state.snapshot();
+}
+
+void restore_splits(const std::string& bytes,
+                    std::vector<sequence_split>& out) {
+  operator_state state;
+  if (auto err = state.restore(bytes))
+    throw std::runtime_error("sequence: corrupt checkpointed splits: "
+                             + error_text(err));
+  const auto& xs = state.list("splits");
+  if (xs.size() % 3 != 0)
+    throw std::runtime_error("sequence: corrupt checkpointed splits: "
+                             + std::to_string(xs.size())
+                             + " values, not triples");
+  for (size_t i = 0; i < xs.size(); i += 3) {
+    for (size_t j = i; j < i + 3; ++j)
+      if (xs[j].type() != value_type::int64)
+        throw std::runtime_error("sequence: corrupt checkpointed splits: "
+                                 "non-integer value");
+    sequence_split s;
+    s.next = xs[i].as_int64();
+    auto left = xs[i + 1].as_int64();
+    s.step = xs[i + 2].as_int64();
+    s.bounded = left >= 0;
+    s.remaining = s.bounded ? static_cast<uint64_t>(left) : 1;
+    if (s.step < 1 || left < -1)
+      throw std::runtime_error("sequence: corrupt checkpointed splits: "
+                               "negative step or count");
+    out.push_back(s);
+  }
+}
 
 caf::expected<std::vector<std::string>>
 sequence_output(const parameters& params, const std::vector<std::string>&) {
@@ -122,21 +208,25 @@ operator_behavior make_sequence(const operator_context& ctx) {
   auto from = ctx.has("from") ? ctx.get_int("from") : int64_t{0};
   auto p = static_cast<uint64_t>(std::max(ctx.parallelism, 1));
   auto i = static_cast<uint64_t>(std::max(ctx.subtask, 0));
+  sequence_split split;
   if (ctx.has("to")) {
     auto to = ctx.get_int("to");
     uint64_t n
       = to > from ? static_cast<uint64_t>(to) - static_cast<uint64_t>(from) : 0;
     // The first n % p subtasks take one value more than the others.
     auto offset = i * (n / p) + std::min(i, n % p);
-    st->next = static_cast<int64_t>(static_cast<uint64_t>(from) + offset);
-    st->remaining = n / p + (i < n % p ? 1 : 0);
+    split.next = static_cast<int64_t>(static_cast<uint64_t>(from) + offset);
+    split.remaining = n / p + (i < n % p ? 1 : 0);
   } else {
-    st->bounded = false;
-    st->step = static_cast<int64_t>(p);
-    st->remaining
-      = __builtin_add_overflow(from, static_cast<int64_t>(i), &st->next) ? 0
-                                                                         : 1;
+    split.bounded = false;
+    split.step = static_cast<int64_t>(p);
+    split.remaining
+      = __builtin_add_overflow(from, static_cast<int64_t>(i), &split.next) ? 0
+                                                                           : 1;
   }
+  // A restored subtask emits what it restores, nothing else.
+  if (!ctx.restored)
+    st->splits.push_back(split);
   if (ctx.has("rate"))
     st->bucket = std::make_unique<token_bucket>(
       ctx.get_double("rate") / static_cast<double>(p), ctx.now);
@@ -144,42 +234,19 @@ operator_behavior make_sequence(const operator_context& ctx) {
     [st](poll_t, collector& out, size_t budget) -> poll_result {
       if (st->exhausted())
         return poll_result::done();
-      uint64_t n = budget;
-      if (st->bounded)
-        n = std::min<uint64_t>(n, st->remaining);
+      uint64_t n = st->available(budget);
       if (st->bucket)
         n = st->bucket->take(n);
-      for (uint64_t k = 0; k < n && !st->exhausted(); ++k)
-        out.emit(row{st->pop()});
+      st->emit(out, n);
       if (st->exhausted())
         return poll_result::done();
       if (st->bucket && n < budget)
         return poll_result::wait_for(st->bucket->until_next());
       return poll_result::ready();
     },
-    // The read position, where this subtask resumes after a restore, as
-    // operator state: the list "position" = [next value, values left].
-    [st](snapshot_t) {
-      operator_state state;
-      state.list("position")
-        = {value{st->next}, value{static_cast<int64_t>(st->remaining)}};
-      return state.snapshot();
-    },
+    [st](snapshot_t) { return snapshot_splits(st->splits); },
     [st](restore_t, const std::string& bytes) {
-      operator_state state;
-      if (auto err = state.restore(bytes))
-        throw std::runtime_error("sequence: corrupt checkpointed position: "
-                                 + error_text(err));
-      const auto& pos = state.list("position");
-      if (pos.size() != 2 || pos[0].type() != value_type::int64
-          || pos[1].type() != value_type::int64)
-        throw std::runtime_error(
-          "sequence: the checkpointed state holds "
-          + std::to_string(pos.size() / 2)
-          + " read positions for one subtask; a sequence restores only at "
-            "the parallelism it was checkpointed with");
-      st->next = pos[0].as_int64();
-      st->remaining = static_cast<uint64_t>(pos[1].as_int64());
+      restore_splits(bytes, st->splits);
     },
   };
 }

@@ -1,8 +1,11 @@
 #include "runtime/operator_chain.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include "api/codec.hpp"
+#include "api/state.hpp"
+#include "scheduler/key_groups.hpp"
 #include "runtime/error.hpp"
 
 namespace weir {
@@ -19,7 +22,10 @@ public:
     if (next_ < chain_->ops_.size()) {
       auto* c = chain_;
       auto i = next_;
-      c->call(i, [&] { c->ops_[i].on_record(r, *c->links_[i]); });
+      c->call(i, [&] {
+        c->select_key(i, r);
+        c->ops_[i].on_record(r, *c->links_[i]);
+      });
     } else {
       out_->add(std::move(r));
     }
@@ -31,16 +37,109 @@ private:
   output_gate* out_;
 };
 
+namespace {
+
+/// Version of the chain's snapshot blob.
+constexpr uint64_t chain_state_version = 2;
+
+/// One operator's part of a chain blob.
+struct operator_part {
+  std::string vertex;
+  std::string state;
+  /// Of the keyed state; 0 for operators without.
+  uint64_t max_parallelism = 0;
+  /// (key group, blob) of the non-empty key groups.
+  std::vector<std::pair<int, std::string>> groups;
+};
+
+/// Bounds-checked reading of a chain blob.
+class blob_reader {
+public:
+  explicit blob_reader(const std::string& bytes) : bytes_(bytes) {
+  }
+
+  bool varint(uint64_t& x) {
+    return read_varint(bytes_.data(), bytes_.size(), pos_, x);
+  }
+
+  bool string(std::string& x) {
+    uint64_t n = 0;
+    if (!varint(n) || n > bytes_.size() - pos_)
+      return false;
+    x.assign(bytes_, pos_, static_cast<size_t>(n));
+    pos_ += static_cast<size_t>(n);
+    return true;
+  }
+
+  bool at_end() const {
+    return pos_ == bytes_.size();
+  }
+
+private:
+  const std::string& bytes_;
+  size_t pos_ = 0;
+};
+
+caf::expected<std::vector<operator_part>>
+parse_chain_state(const std::string& bytes) {
+  auto corrupt = [](const std::string& what) {
+    return make_error(runtime_errc::protocol_violation,
+                      "chain state is corrupt: " + what);
+  };
+  blob_reader in{bytes};
+  uint64_t version = 0;
+  if (!in.varint(version))
+    return corrupt("no version");
+  if (version != chain_state_version)
+    return make_error(runtime_errc::protocol_violation,
+                      "chain state has format version "
+                        + std::to_string(version) + ", this build reads "
+                        + std::to_string(chain_state_version));
+  uint64_t n = 0;
+  if (!in.varint(n) || n > bytes.size())
+    return corrupt("bad operator count");
+  std::vector<operator_part> parts;
+  for (uint64_t i = 0; i < n; ++i) {
+    operator_part part;
+    uint64_t groups = 0;
+    if (!in.string(part.vertex) || !in.string(part.state)
+        || !in.varint(part.max_parallelism) || !in.varint(groups)
+        || groups > bytes.size())
+      return corrupt("truncated at operator " + std::to_string(i));
+    for (const auto& other : parts)
+      if (other.vertex == part.vertex)
+        return corrupt("vertex '" + part.vertex + "' appears twice");
+    for (uint64_t g = 0; g < groups; ++g) {
+      uint64_t kg = 0;
+      std::string blob;
+      if (!in.varint(kg) || kg > INT32_MAX || !in.string(blob))
+        return corrupt("truncated in the keyed state of vertex '"
+                       + part.vertex + "'");
+      part.groups.emplace_back(static_cast<int>(kg), std::move(blob));
+    }
+    parts.push_back(std::move(part));
+  }
+  if (!in.at_end())
+    return corrupt("trailing bytes");
+  return parts;
+}
+
+} // namespace
+
 caf::expected<std::unique_ptr<operator_chain>>
 operator_chain::make(const plan& p, size_t exec, output_gate& out,
                      std::function<std::chrono::steady_clock::time_point()> now,
-                     const std::string& job) {
+                     const std::string& job, const chain_restore* restore) {
   const auto& ev = p.executions[exec];
   const auto& task = p.tasks[ev.task];
+  std::vector<std::string> restored;
+  if (restore != nullptr)
+    restored = restore->vertices;
   std::unique_ptr<operator_chain> chain{new operator_chain};
   chain->contexts_.reserve(task.chain.size());
-  for (auto vi : task.chain) {
-    const auto& v = p.graph.vertices[vi];
+  chain->keyed_.resize(task.chain.size());
+  for (size_t i = 0; i < task.chain.size(); ++i) {
+    const auto& v = p.graph.vertices[task.chain[i]];
     operator_context ctx;
     ctx.job = job;
     ctx.vertex = v.id;
@@ -51,28 +150,70 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
     ctx.input_fields = v.input_fields;
     ctx.output_fields = v.output_fields;
     ctx.now = now;
+    ctx.restored = std::find(restored.begin(), restored.end(), v.id)
+                   != restored.end();
+    if (!v.op->key_param.empty()) {
+      auto& k = chain->keyed_[i];
+      k.backend = std::make_unique<keyed_state_backend>(
+        v.max_parallelism, ev.key_groups.first, ev.key_groups.last);
+      k.key_indexes = v.key_indexes;
+      ctx.keyed_state = k.backend.get();
+    }
     chain->contexts_.push_back(std::move(ctx));
   }
+  auto label = [&](const job_vertex& v) {
+    return "vertex '" + v.id + "' (subtask " + std::to_string(ev.subtask + 1)
+           + "/" + std::to_string(v.parallelism) + ")";
+  };
   for (size_t i = 0; i < task.chain.size(); ++i) {
     const auto& v = p.graph.vertices[task.chain[i]];
     try {
       chain->ops_.push_back(v.op->factory(chain->contexts_[i]));
     } catch (const std::exception& e) {
-      return make_error(
-        runtime_errc::operator_failed,
-        "vertex '" + v.id + "' (subtask " + std::to_string(ev.subtask + 1) + "/"
-          + std::to_string(v.parallelism) + ") failed to start: " + e.what());
+      return make_error(runtime_errc::operator_failed,
+                        label(v) + " failed to start: " + e.what());
     } catch (...) {
       return make_error(runtime_errc::operator_failed,
-                        "vertex '" + v.id + "' (subtask "
-                          + std::to_string(ev.subtask + 1) + "/"
-                          + std::to_string(v.parallelism)
-                          + ") failed to start: a non-standard exception");
+                        label(v)
+                          + " failed to start: a non-standard exception");
     }
   }
   for (size_t i = 0; i < task.chain.size(); ++i)
     chain->links_.push_back(std::make_unique<link>(chain.get(), i + 1, &out));
+  if (restore != nullptr) {
+    caf::error err;
+    try {
+      err = chain->restore(restore->sources);
+    } catch (const std::exception& e) {
+      err = make_error(runtime_errc::operator_failed,
+                       "vertex '" + chain->current_vertex()
+                         + "' failed to restore: " + e.what());
+    } catch (...) {
+      err = make_error(runtime_errc::operator_failed,
+                       "vertex '" + chain->current_vertex()
+                         + "' failed to restore: a non-standard exception");
+    }
+    if (err)
+      return err;
+  }
   return chain;
+}
+
+operator_chain::~operator_chain() {
+  // Operators may hold handles into the keyed state: they go first.
+  ops_.clear();
+}
+
+void operator_chain::select_key(size_t i, const row& r) {
+  auto& k = keyed_[i];
+  if (!k.backend)
+    return;
+  k.scratch.clear();
+  for (auto pos : k.key_indexes)
+    k.scratch.push_back(r.at(pos));
+  auto kg = key_group_of(hash_fields(r, k.key_indexes),
+                         k.backend->max_parallelism());
+  k.backend->set_current_key(k.scratch, kg);
 }
 
 bool operator_chain::is_source() const {
@@ -95,7 +236,10 @@ auto operator_chain::call(size_t i, F&& f) -> decltype(f()) {
 
 void operator_chain::on_record(const row& r) {
   ++rows_in_;
-  call(0, [&] { ops_.front().on_record(r, *links_.front()); });
+  call(0, [&] {
+    select_key(0, r);
+    ops_.front().on_record(r, *links_.front());
+  });
 }
 
 poll_result operator_chain::on_poll(size_t budget) {
@@ -104,40 +248,96 @@ poll_result operator_chain::on_poll(size_t budget) {
 
 std::string operator_chain::snapshot(uint64_t checkpoint_id) {
   std::string out;
+  append_varint(out, chain_state_version);
   append_varint(out, ops_.size());
+  auto append_string = [&out](const std::string& x) {
+    append_varint(out, x.size());
+    out += x;
+  };
   for (size_t i = 0; i < ops_.size(); ++i) {
-    auto bytes = call(i, [&] { return ops_[i].on_snapshot(checkpoint_id); });
-    append_varint(out, bytes.size());
-    out += bytes;
+    append_string(contexts_[i].vertex);
+    append_string(call(i, [&] { return ops_[i].on_snapshot(checkpoint_id); }));
+    auto* backend = keyed_[i].backend.get();
+    if (!backend) {
+      append_varint(out, 0);
+      append_varint(out, 0);
+      continue;
+    }
+    append_varint(out, static_cast<uint64_t>(backend->max_parallelism()));
+    std::vector<int> groups;
+    for (int kg = backend->first_key_group(); kg <= backend->last_key_group();
+         ++kg)
+      if (!backend->key_group_empty(kg))
+        groups.push_back(kg);
+    append_varint(out, groups.size());
+    for (auto kg : groups) {
+      append_varint(out, static_cast<uint64_t>(kg));
+      append_string(backend->snapshot_key_group(kg));
+    }
   }
   return out;
 }
 
-caf::error operator_chain::restore(const std::string& bytes) {
-  size_t pos = 0;
-  uint64_t n = 0;
-  if (!read_varint(bytes.data(), bytes.size(), pos, n) || n != ops_.size())
-    return make_error(runtime_errc::protocol_violation,
-                      "chain state holds " + std::to_string(n)
-                        + " operators, the chain has "
-                        + std::to_string(ops_.size()));
-  std::vector<std::string> parts;
-  for (size_t i = 0; i < ops_.size(); ++i) {
-    uint64_t len = 0;
-    if (!read_varint(bytes.data(), bytes.size(), pos, len)
-        || len > bytes.size() - pos)
-      return make_error(runtime_errc::protocol_violation,
-                        "chain state is truncated at operator "
-                          + contexts_[i].vertex);
-    parts.push_back(bytes.substr(pos, len));
-    pos += len;
+caf::error operator_chain::restore(const std::vector<restore_source>& sources) {
+  std::vector<std::pair<const restore_source*, std::vector<operator_part>>>
+    parsed;
+  for (const auto& src : sources) {
+    auto parts = parse_chain_state(src.bytes);
+    if (!parts)
+      return parts.error();
+    parsed.emplace_back(&src, std::move(*parts));
   }
-  if (pos != bytes.size())
-    return make_error(runtime_errc::protocol_violation,
-                      "chain state has trailing bytes");
-  for (size_t i = 0; i < ops_.size(); ++i)
-    call(i, [&] { ops_[i].on_restore(parts[i]); });
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    const auto& ctx = contexts_[i];
+    auto* backend = keyed_[i].backend.get();
+    for (auto& [src, parts] : parsed) {
+      for (auto& part : parts) {
+        if (part.vertex != ctx.vertex)
+          continue;
+        if (!part.groups.empty() && !backend)
+          return make_error(runtime_errc::protocol_violation,
+                            "vertex '" + ctx.vertex
+                              + "' has keyed state in the checkpoint but its "
+                                "operator is not keyed");
+        if (!part.groups.empty()
+            && part.max_parallelism
+                 != static_cast<uint64_t>(backend->max_parallelism()))
+          return make_error(
+            runtime_errc::protocol_violation,
+            "vertex '" + ctx.vertex + "' was checkpointed with max parallelism "
+              + std::to_string(part.max_parallelism) + ", it has "
+              + std::to_string(backend->max_parallelism())
+              + " now: keyed state keeps its key groups only at the same max "
+                "parallelism");
+        if (src->subtask % ctx.parallelism == ctx.subtask)
+          call(i, [&] { ops_[i].on_restore(part.state); });
+        for (auto& [kg, blob] : part.groups) {
+          if (!backend->owns_key_group(kg))
+            continue;
+          if (auto err = backend->restore(kg, blob))
+            return make_error(runtime_errc::protocol_violation,
+                              "vertex '" + ctx.vertex + "': "
+                                + error_text(err));
+        }
+      }
+    }
+  }
   return caf::none;
+}
+
+std::vector<std::string> operator_chain::stateful_vertices() const {
+  std::vector<std::string> result;
+  for (size_t i = 0; i < ops_.size(); ++i)
+    if (ops_[i].is_stateful() || keyed_[i].backend)
+      result.push_back(contexts_[i].vertex);
+  return result;
+}
+
+std::vector<std::string> operator_chain::vertices() const {
+  std::vector<std::string> result;
+  for (const auto& ctx : contexts_)
+    result.push_back(ctx.vertex);
+  return result;
 }
 
 bool operator_chain::is_committing() const {

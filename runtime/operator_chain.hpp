@@ -14,6 +14,26 @@
 
 namespace weir {
 
+class keyed_state_backend;
+
+/// A checkpointed subtask's chain state offered to a restoring chain: what
+/// snapshot() returned, and which subtask of how many took it. After
+/// rescaling a subtask restores from several of them.
+struct restore_source {
+  std::string bytes;
+  int subtask = 0;
+  int parallelism = 1;
+};
+
+/// What a chain restores from: the vertices the checkpoint holds state of
+/// (their operators start as restored, operator_context::restored, even
+/// when none of their state falls to this subtask), and the blobs of the
+/// old subtasks whose state does.
+struct chain_restore {
+  std::vector<std::string> vertices;
+  std::vector<restore_source> sources;
+};
+
 /// The operators of one subtask, head first, wired so that each one's
 /// collector feeds the next and the last one's feeds the output gate.
 /// Built by a task at deployment; operator exceptions propagate to the
@@ -21,12 +41,15 @@ namespace weir {
 class operator_chain {
 public:
   /// Instantiates the operators of execution vertex `exec` of `p`, a
-  /// plan of job `job`. `now` becomes every operator's clock. Factory
-  /// exceptions become an error naming the vertex.
+  /// plan of job `job`, and restores them from `restore` unless it is null
+  /// (see restore()). `now` becomes every operator's clock. Factory
+  /// exceptions and restore failures become an error naming the vertex.
   static caf::expected<std::unique_ptr<operator_chain>>
   make(const plan& p, size_t exec, output_gate& out,
        std::function<std::chrono::steady_clock::time_point()> now,
-       const std::string& job = {});
+       const std::string& job = {}, const chain_restore* restore = nullptr);
+
+  ~operator_chain();
 
   /// Whether the head operator is a source.
   bool is_source() const;
@@ -38,8 +61,19 @@ public:
   poll_result on_poll(size_t budget);
 
   /// The state of every operator of the chain for checkpoint
-  /// `checkpoint_id`, head first, in one blob (a varint count, then each
-  /// operator's bytes length-prefixed).
+  /// `checkpoint_id`, head first, in one blob:
+  ///
+  ///   version       2
+  ///   operators     count, then per operator, head first:
+  ///     vertex      the vertex id (length-prefixed)
+  ///     state       what its snapshot handler returned (length-prefixed)
+  ///     max par.    max parallelism of its keyed state (0: not keyed)
+  ///     key groups  count of non-empty key groups of its keyed state,
+  ///                 then per group its number and its blob
+  ///                 (keyed_state_backend's format, length-prefixed)
+  ///
+  /// State is found by vertex id, so a restoring job may chain its
+  /// operators differently.
   std::string snapshot(uint64_t checkpoint_id = 0);
 
   /// Whether any operator commits output when checkpoints complete; such
@@ -50,9 +84,22 @@ public:
   /// final_checkpoint) is complete.
   void on_checkpoint_complete(uint64_t id);
 
-  /// Restores a blob made by snapshot(); an error if it does not parse or
-  /// holds a different number of operators.
-  caf::error restore(const std::string& bytes);
+  /// Restores the chain from the state of old subtasks (snapshot()
+  /// blobs). For each operator of this chain, by vertex id: keyed state
+  /// comes from the key groups this subtask owns, whichever old subtask
+  /// held them; the operator state of old subtask j goes to the restore
+  /// handler of subtask j % parallelism. An error if a blob does not
+  /// parse, holds a vertex twice, or a key group does not restore;
+  /// exceptions of restore handlers propagate (see current_vertex()).
+  /// Call it once, before any other event; make() does when asked to.
+  caf::error restore(const std::vector<restore_source>& sources);
+
+  /// The vertex ids of the chain, head first.
+  std::vector<std::string> vertices() const;
+
+  /// The vertex ids of the operators that keep state (a snapshot handler
+  /// or keyed state).
+  std::vector<std::string> stateful_vertices() const;
 
   /// Signals end of input down the chain: each operator's end handler runs
   /// after every row its predecessor emitted on its own end reached it.
@@ -80,7 +127,19 @@ private:
   template <class F>
   auto call(size_t i, F&& f) -> decltype(f());
 
+  /// Keyed state of operator i, and where its key sits in input rows.
+  struct keyed {
+    std::unique_ptr<keyed_state_backend> backend;
+    std::vector<size_t> key_indexes;
+    /// Reused for key lookups: no allocation per record.
+    row scratch;
+  };
+
+  /// Makes the key of `r` current in operator i's keyed state, if any.
+  void select_key(size_t i, const row& r);
+
   std::vector<operator_context> contexts_;
+  std::vector<keyed> keyed_;
   std::vector<operator_behavior> ops_;
   std::vector<std::unique_ptr<collector>> links_;
   size_t thrower_ = 0;

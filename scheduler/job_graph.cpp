@@ -266,8 +266,28 @@ private:
                                  + "): " + error_text(err));
       }
       x.output_fields = std::move(*fields);
+      if (!x.op->key_param.empty()) {
+        auto keys = split_list(param_or_empty(x.params, x.op->key_param));
+        x.key_indexes.clear();
+        for (const auto& k : keys) {
+          auto pos
+            = std::find(x.input_fields.begin(), x.input_fields.end(), k);
+          if (pos == x.input_fields.end())
+            return invalid_graph(label(x) + " (" + x.op->name
+                                 + ") is keyed by " + quote(k)
+                                 + ", which its input does not have");
+          x.key_indexes.push_back(
+            static_cast<size_t>(pos - x.input_fields.begin()));
+        }
+      }
     }
     return caf::none;
+  }
+
+  static std::string param_or_empty(const parameters& params,
+                                    const std::string& name) {
+    auto i = params.find(name);
+    return i == params.end() ? std::string{} : i->second;
   }
 
   caf::error resolve_partitioners() {

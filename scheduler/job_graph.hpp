@@ -34,6 +34,10 @@ struct job_vertex {
   /// Field names of rows entering / leaving this vertex.
   std::vector<std::string> input_fields;
   std::vector<std::string> output_fields;
+  /// For keyed operators (the descriptor names a key parameter): positions
+  /// of the key fields in input rows. The task keeps the operator's keyed
+  /// state per key and sets the current key from them before each record.
+  std::vector<size_t> key_indexes;
   /// Indexes into job_graph::edges.
   std::vector<size_t> inputs;
   std::vector<size_t> outputs;

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <functional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -264,7 +265,8 @@ TEST_CASE("file_source resumes after a restore exactly where the snapshot "
       // Rows read after the snapshot are lost with the failed instance.
       first.behavior.on_poll(out, 11);
       out.rows.resize(std::min<size_t>(out.rows.size(), 37));
-      auto second = make_op("file_source", {{"path", path}}, {}, s, p);
+      auto second
+        = make_op("file_source", {{"path", path}}, {}, s, p, nullptr, true);
       second.behavior.on_restore(snap);
       for (auto& r : drain(second.behavior))
         out.rows.push_back(std::move(r));
@@ -288,11 +290,66 @@ TEST_CASE("sequence resumes after a restore exactly where the snapshot was "
   vector_collector out;
   first.behavior.on_poll(out, 40);
   auto snap = first.behavior.on_snapshot();
-  auto second = make_op("sequence", {{"from", "5"}, {"to", "105"}});
+  auto second = make_op("sequence", {{"from", "5"}, {"to", "105"}}, {}, 0, 1,
+                        nullptr, true);
   second.behavior.on_restore(snap);
   auto rest = drain(second.behavior);
   REQUIRE(rest.size() == 60);
   CHECK(rest.front()[0].as_int64() == 45);
   CHECK(rest.back()[0].as_int64() == 104);
   CHECK_THROWS(second.behavior.on_restore("garbage"));
+}
+
+TEST_CASE("file_source splits follow a rescaled job: every line once at "
+          "any new parallelism") {
+  temp_dir dir;
+  std::string text;
+  for (int i = 0; i < 300; ++i)
+    text += "line " + std::to_string(i) + "\n";
+  auto path = dir.write("in.txt", text);
+  for (int before : {1, 2, 3}) {
+    for (int after : {1, 2, 4}) {
+      CAPTURE(before);
+      CAPTURE(after);
+      std::multiset<std::string> seen;
+      std::vector<std::string> snaps;
+      for (int s = 0; s < before; ++s) {
+        auto op = make_op("file_source", {{"path", path}}, {}, s, before);
+        vector_collector out;
+        // Subtask 0 has not started when the checkpoint is taken.
+        if (s > 0)
+          op.behavior.on_poll(out, static_cast<size_t>(13 * s));
+        for (auto& r : out.rows)
+          seen.insert(r[0].as_string());
+        snaps.push_back(op.behavior.on_snapshot());
+      }
+      for (int s = 0; s < after; ++s) {
+        auto op = make_op("file_source", {{"path", path}}, {}, s, after,
+                          nullptr, true);
+        // Old subtask j's state goes to new subtask j % after.
+        for (int j = 0; j < before; ++j)
+          if (j % after == s)
+            op.behavior.on_restore(snaps[static_cast<size_t>(j)]);
+        for (auto& r : drain(op.behavior))
+          seen.insert(r[0].as_string());
+      }
+      REQUIRE(seen.size() == 300);
+      for (int i = 0; i < 300; ++i)
+        CHECK(seen.count("line " + std::to_string(i)) == 1);
+    }
+  }
+}
+
+TEST_CASE("file_source refuses corrupt splits") {
+  temp_dir dir;
+  auto path = dir.write("in.txt", "a\nb\n");
+  auto op = make_op("file_source", {{"path", path}}, {}, 0, 1, nullptr, true);
+  operator_state bad;
+  bad.list("splits") = {value{int64_t{3}}, value{int64_t{2}},
+                        value{int64_t{0}}, value{int64_t{0}}};
+  CHECK_THROWS_WITH_AS(op.behavior.on_restore(bad.snapshot()),
+                       doctest::Contains("out of range"), std::runtime_error);
+  bad.list("splits").pop_back();
+  CHECK_THROWS_WITH_AS(op.behavior.on_restore(bad.snapshot()),
+                       doctest::Contains("not quadruples"), std::runtime_error);
 }

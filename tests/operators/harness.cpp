@@ -9,7 +9,9 @@
 #include <doctest/doctest.h>
 
 #include "api/error.hpp"
+#include "api/state.hpp"
 #include "operators/builtins.hpp"
+#include "scheduler/key_groups.hpp"
 
 namespace weir::test {
 
@@ -25,7 +27,8 @@ const operator_registry& builtin_registry() {
 
 op_under_test make_op(const std::string& name, const parameters& params,
                       const std::vector<std::string>& input_fields, int subtask,
-                      int parallelism, const fake_clock* clock) {
+                      int parallelism, const fake_clock* clock,
+                      bool restored) {
   const auto& registry = builtin_registry();
   auto* desc = registry.find(name);
   REQUIRE_MESSAGE(desc != nullptr, "no operator " << name);
@@ -43,9 +46,38 @@ op_under_test make_op(const std::string& name, const parameters& params,
   op.ctx.params = std::move(*resolved);
   op.ctx.input_fields = input_fields;
   op.ctx.output_fields = std::move(*outputs);
+  op.ctx.restored = restored;
   if (clock != nullptr)
     op.ctx.now = clock->fn();
-  op.behavior = desc->factory(op.ctx);
+  if (desc->key_param.empty()) {
+    op.behavior = desc->factory(op.ctx);
+    return op;
+  }
+  // A keyed operator gets keyed state over every key group and, as in a
+  // task, each record's key made current before its handler runs.
+  auto keyed = std::make_shared<keyed_state_backend>(
+    op.ctx.max_parallelism, 0, op.ctx.max_parallelism - 1);
+  std::vector<size_t> key_indexes;
+  for (const auto& k : split_list(op.ctx.params.at(desc->key_param))) {
+    auto pos = std::find(input_fields.begin(), input_fields.end(), k);
+    REQUIRE(pos != input_fields.end());
+    key_indexes.push_back(static_cast<size_t>(pos - input_fields.begin()));
+  }
+  op.keyed = keyed;
+  op.ctx.keyed_state = keyed.get();
+  auto inner = std::make_shared<operator_behavior>(desc->factory(op.ctx));
+  op.behavior = operator_behavior{
+    [inner, keyed, key_indexes](const row& r, collector& out) {
+      row key;
+      for (auto i : key_indexes)
+        key.push_back(r.at(i));
+      keyed->set_current_key(
+        std::move(key),
+        key_group_of(hash_fields(r, key_indexes), keyed->max_parallelism()));
+      inner->on_record(r, out);
+    },
+    [inner](end_of_input_t, collector& out) { inner->on_end_of_input(out); },
+  };
   return op;
 }
 

@@ -8,6 +8,7 @@
 
 #include "api/operator.hpp"
 #include "api/registry.hpp"
+#include "api/state.hpp"
 
 /// Drives built-in operators the way a task does, without any actors.
 namespace weir::test {
@@ -49,18 +50,25 @@ private:
 const operator_registry& builtin_registry();
 
 /// One operator instance and the context it was built from.
+/// Keyed operators (aggregate) get keyed state over every key group, and
+/// `behavior` makes each record's key current before the operator's own
+/// record handler runs, as a task does.
 struct op_under_test {
   operator_context ctx;
+  /// The keyed state of keyed operators; null for the others.
+  std::shared_ptr<keyed_state_backend> keyed;
   operator_behavior behavior;
 };
 
 /// Resolves `params` against `input_fields`, computes the output fields and
 /// calls the factory for subtask `subtask` of `parallelism`; a validation
 /// error fails the test.
+/// With `restored`, the instance starts as one whose job restores from a
+/// checkpoint (operator_context::restored).
 op_under_test make_op(const std::string& name, const parameters& params,
                       const std::vector<std::string>& input_fields = {},
                       int subtask = 0, int parallelism = 1,
-                      const fake_clock* clock = nullptr);
+                      const fake_clock* clock = nullptr, bool restored = false);
 
 /// The text of the first error that resolve_params or output_fields reports
 /// for these parameters; empty when both accept them.

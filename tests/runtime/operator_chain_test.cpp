@@ -697,12 +697,16 @@ TEST_CASE_FIXTURE(chain_fixture,
   chain->on_record(n_row(2));
   auto blob = chain->snapshot();
   auto other = must_start(1, 0);
-  REQUIRE(!other->restore(blob));
+  auto from = [](std::string bytes) {
+    return std::vector<restore_source>{restore_source{std::move(bytes), 0, 2}};
+  };
+  REQUIRE(!other->restore(from(blob)));
   CHECK(*saved == std::vector<std::string>{"a2", "b2"});
   // Truncated or foreign blobs are refused before any operator sees them.
   saved->clear();
-  CHECK(other->restore(blob.substr(0, blob.size() - 1)));
-  CHECK(other->restore(std::string{"\x05"}));
-  CHECK(other->restore(blob + "x"));
+  for (size_t n = 0; n < blob.size(); ++n)
+    CHECK(other->restore(from(blob.substr(0, n))));
+  CHECK(other->restore(from(std::string{"\x05"})));
+  CHECK(other->restore(from(blob + "x")));
   CHECK(saved->empty());
 }
