@@ -84,6 +84,10 @@ assign_restore(const completed_checkpoint& checkpoint, const plan& p,
       if (job_vertices.count(v) > 0)
         present.insert(v);
   out.vertices.assign(present.begin(), present.end());
+  std::set<std::string> keyed;
+  for (const auto& info : md.vertices())
+    if (info.keyed())
+      keyed.insert(info.id());
   out.handles.resize(p.executions.size());
   for (size_t e = 0; e < p.executions.size(); ++e) {
     const auto& ev = p.executions[e];
@@ -98,8 +102,13 @@ assign_restore(const completed_checkpoint& checkpoint, const plan& p,
                                 });
       if (!shares)
         continue;
+      // Key groups matter only where a shared vertex keeps keyed state.
+      bool shares_keyed = std::any_of(
+        h.vertices().begin(), h.vertices().end(), [&](const std::string& v) {
+          return mine.count(v) > 0 && keyed.count(v) > 0;
+        });
       auto holds_keys
-        = h.key_group_first() <= h.key_group_last()
+        = shares_keyed && h.key_group_first() <= h.key_group_last()
           && overlaps(static_cast<int>(h.key_group_first()),
                       static_cast<int>(h.key_group_last()), ev.key_groups.first,
                       ev.key_groups.last);

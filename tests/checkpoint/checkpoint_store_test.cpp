@@ -422,7 +422,7 @@ TEST_CASE("a savepoint with two states for one subtask is not written") {
   auto path = store.write_savepoint(dir / "savepoints", {}, states);
   REQUIRE(!path);
   CHECK(contains(error_text(path.error()), "two states for subtask 0"));
-  CHECK(fs::is_empty(dir / "savepoints"));
+  CHECK((!fs::exists(dir / "savepoints") || fs::is_empty(dir / "savepoints")));
 }
 
 TEST_CASE("a checkpoint directory loads like a savepoint") {
@@ -441,4 +441,37 @@ TEST_CASE("a checkpoint directory loads like a savepoint") {
   auto incomplete = checkpoint_store::load(store.checkpoint_dir(6));
   REQUIRE(!incomplete);
   CHECK(contains(error_text(incomplete.error()), "has no _metadata"));
+}
+
+TEST_CASE("a completed checkpoint exports as a savepoint that outlives it") {
+  test::temp_dir dir;
+  checkpoint_store store{dir / "chk", job, 1};
+  take_checkpoint(store, 3);
+  auto path = store.export_savepoint(3, dir / "savepoints");
+  REQUIRE_MESSAGE(path, why(path));
+  CHECK(fs::path{*path}.parent_path() == fs::path{dir / "savepoints"});
+  CHECK(contains(fs::path{*path}.filename().string(), "savepoint-012345-"));
+  // Pruning the checkpoint leaves the savepoint whole.
+  take_checkpoint(store, 4);
+  REQUIRE_FALSE(fs::exists(store.checkpoint_dir(3)));
+  auto sp = checkpoint_store::load(*path);
+  REQUIRE_MESSAGE(sp, why(sp));
+  CHECK(sp->metadata.savepoint());
+  CHECK(sp->metadata.checkpoint_id() == 3);
+  REQUIRE(sp->metadata.subtasks_size() == 2);
+  for (const auto& h : sp->metadata.subtasks()) {
+    auto bytes = checkpoint_store::read_subtask_state(sp->dir, h);
+    REQUIRE_MESSAGE(bytes, why(bytes));
+    CHECK(*bytes == payload_of(3, static_cast<uint32_t>(h.subtask())));
+  }
+}
+
+TEST_CASE("exporting a checkpoint that is not complete fails and leaves "
+          "nothing") {
+  test::temp_dir dir;
+  checkpoint_store store{dir / "chk", job, 1};
+  REQUIRE(store.write_subtask_state(5, "counter", 0, "x"));
+  auto path = store.export_savepoint(5, dir / "savepoints");
+  REQUIRE_FALSE(path);
+  CHECK((!fs::exists(dir / "savepoints") || fs::is_empty(dir / "savepoints")));
 }

@@ -17,6 +17,7 @@
 #include "api/job_builder.hpp"
 #include "operators/builtins.hpp"
 #include "runtime/error.hpp"
+#include "scheduler/key_groups.hpp"
 
 using namespace weir;
 
@@ -709,4 +710,168 @@ TEST_CASE_FIXTURE(chain_fixture,
   CHECK(other->restore(from(std::string{"\x05"})));
   CHECK(other->restore(from(blob + "x")));
   CHECK(saved->empty());
+}
+
+// -- keyed state and rescaling
+// --------------------------------------------------
+
+namespace {
+
+/// numbers -HASH(value)-> counts (aggregate, `p` subtasks) -> drop.
+plan keyed_count_plan(int p, int max_parallelism = 16) {
+  return plan_of(job_builder{"keyed"}
+                   .max_parallelism(max_parallelism)
+                   .vertex("numbers", "sequence", {{"to", "10"}}, 1)
+                   .vertex("counts", "aggregate",
+                           {{"key", "value"}, {"function", "count"}}, p)
+                   .vertex("drop", "discard", {}, 1)
+                   .hash("numbers", "counts", {"value"})
+                   .rebalance("counts", "drop"),
+                 builtins());
+}
+
+/// The chains of every "counts" subtask, restored from `restore` when
+/// given; what they emit is collected in `out`.
+struct keyed_chains {
+  keyed_chains(const plan& plan_, const chain_restore* restore = nullptr)
+    : p(plan_) {
+    const auto& t = p.tasks[1];
+    gates.reserve(static_cast<size_t>(t.parallelism));
+    for (int s = 0; s < t.parallelism; ++s) {
+      auto exec = p.execution_index(1, s);
+      gates.emplace_back(
+        p, exec, batch_limits{},
+        [this](size_t, std::vector<row>&& batch) {
+          out.insert(out.end(), batch.begin(), batch.end());
+        },
+        [](size_t) {});
+      for (auto ch : p.executions[exec].output_channels.at(0))
+        gates.back().grant(ch, 1000);
+      auto chain = operator_chain::make(
+        p, exec, gates.back(), [] { return time_point{}; }, "job", restore);
+      if (!chain)
+        FAIL(error_text(chain.error()));
+      chains.push_back(std::move(*chain));
+    }
+  }
+
+  /// Feeds `r` to the subtask that owns its key, as the hash exchange does.
+  void feed(const row& r) {
+    const auto& t = p.tasks[1];
+    auto kg = key_group_of(hash_fields(r, {0}), t.max_parallelism);
+    auto s = subtask_of_key_group(t.max_parallelism, t.parallelism, kg);
+    chains[static_cast<size_t>(s)]->on_record(r);
+  }
+
+  chain_restore snapshot() {
+    chain_restore r;
+    r.vertices = {"counts"};
+    for (size_t s = 0; s < chains.size(); ++s)
+      r.sources.push_back(restore_source{chains[s]->snapshot(7),
+                                         static_cast<int>(s),
+                                         static_cast<int>(chains.size())});
+    return r;
+  }
+
+  /// Ends every subtask's input; returns the {value, count} rows by key.
+  std::map<int64_t, int64_t> finish() {
+    for (size_t s = 0; s < chains.size(); ++s) {
+      chains[s]->on_end_of_input();
+      gates[s].finish();
+    }
+    std::map<int64_t, int64_t> counts;
+    for (const auto& r : out)
+      CHECK(counts.emplace(r.at(0).as_int64(), r.at(1).as_int64()).second);
+    return counts;
+  }
+
+  const plan& p;
+  std::vector<output_gate> gates;
+  std::vector<std::unique_ptr<operator_chain>> chains;
+  rows out;
+};
+
+} // namespace
+
+TEST_CASE("keyed state restores into any parallelism: each key's count "
+          "continues in the subtask that owns its key group") {
+  for (int before : {1, 2, 3}) {
+    for (int after : {1, 2, 4}) {
+      CAPTURE(before);
+      CAPTURE(after);
+      auto p1 = keyed_count_plan(before);
+      keyed_chains first{p1};
+      for (int64_t k = 0; k < 40; ++k)
+        for (int64_t n = 0; n <= k % 5; ++n)
+          first.feed(row{value{k}});
+      auto snap = first.snapshot();
+      auto p2 = keyed_count_plan(after);
+      keyed_chains second{p2, &snap};
+      // One more record of every key after the restore.
+      for (int64_t k = 0; k < 40; ++k)
+        second.feed(row{value{k}});
+      auto counts = second.finish();
+      REQUIRE(counts.size() == 40);
+      for (int64_t k = 0; k < 40; ++k)
+        CHECK(counts[k] == k % 5 + 2);
+    }
+  }
+}
+
+TEST_CASE("keyed state does not restore at another max parallelism") {
+  auto p1 = keyed_count_plan(2, 16);
+  keyed_chains first{p1};
+  first.feed(row{value{1}});
+  auto snap = first.snapshot();
+  auto p2 = keyed_count_plan(2, 32);
+  auto exec = p2.execution_index(1, 0);
+  output_gate gate{p2, exec, batch_limits{}, [](size_t, std::vector<row>&&) {},
+                   [](size_t) {}};
+  auto chain = operator_chain::make(
+    p2, exec, gate, [] { return time_point{}; }, "job", &snap);
+  REQUIRE_FALSE(chain);
+  CHECK(error_text(chain.error()).find("max parallelism 16")
+        != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(chain_fixture,
+                  "operator state of old subtask j goes to new subtask j % p, "
+                  "and every operator of a restored vertex starts restored") {
+  plan_job(standard_job());
+  auto restored = std::make_shared<std::map<int, bool>>();
+  auto saved = std::make_shared<std::map<int, std::vector<std::string>>>();
+  script("a", [restored, saved](const operator_context& ctx) {
+    (*restored)[ctx.subtask] = ctx.restored;
+    auto subtask = ctx.subtask;
+    return operator_behavior{
+      [subtask](snapshot_t) { return "from " + std::to_string(subtask); },
+      [saved, subtask](restore_t, const std::string& bytes) {
+        (*saved)[subtask].push_back(bytes);
+      },
+    };
+  });
+  // Blobs said to come from five old subtasks (written by this plan's two
+  // subtasks: old subtask j's says "from <j % 2>"), restored at
+  // parallelism 2.
+  std::vector<restore_source> sources;
+  for (int j = 0; j < 5; ++j)
+    sources.push_back(restore_source{must_start(1, j % 2)->snapshot(), j, 5});
+  restored->clear();
+  saved->clear();
+  for (int s = 0; s < 2; ++s) {
+    auto exec = p.execution_index(1, s);
+    output_gate gate{p, exec, batch_limits{},
+                     [](size_t, std::vector<row>&&) {}, [](size_t) {}};
+    chain_restore r{{"a", "b"}, sources};
+    auto chain = operator_chain::make(
+      p, exec, gate, [] { return time_point{}; }, "job", &r);
+    if (!chain)
+      FAIL(error_text(chain.error()));
+  }
+  CHECK((*restored)[0]);
+  CHECK((*restored)[1]);
+  // Subtask 0 gets old subtasks 0, 2 and 4; subtask 1 gets 1 and 3 (each
+  // blob says which subtask wrote it; its bytes are that subtask's).
+  CHECK((*saved)[0] == strings{"from 0", "from 0", "from 0"});
+  CHECK((*saved)[1] == strings{"from 1", "from 1"});
 }
