@@ -5,6 +5,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors/error.hpp"
@@ -32,6 +33,7 @@ run_local_job(const proto::JobSpec& spec,
   caf::actor_system sys{cfg};
   auto cluster = spawn_mini_cluster(sys, opts.cluster, std::move(registry));
   caf::expected<job_result> outcome = caf::error{};
+  caf::actor savepointer;
   {
     caf::scoped_actor self{sys};
     std::string bytes;
@@ -48,8 +50,35 @@ run_local_job(const proto::JobSpec& spec,
       if (opts.on_submitted) {
         auto jm = cluster.job_manager;
         auto jid = *id;
-        opts.on_submitted(
-          *id, [jm, jid] { caf::anon_send(jm, cancel_atom::value, jid); });
+        local_job_control control;
+        control.cancel = [jm, jid] {
+          caf::anon_send(jm, cancel_atom::value, jid);
+        };
+        // Spawned here, not by whichever thread asks for the savepoint:
+        // a thread that spawns holds on to the actor system's logger, and
+        // the system's shutdown waits for that thread to let go.
+        auto done = opts.on_savepoint;
+        savepointer = sys.spawn([jm, jid, done](caf::event_based_actor* me) {
+          return caf::behavior{
+            [me, jm, jid, done](savepoint_atom, const std::string& dir) {
+              me->request(jm, caf::infinite, savepoint_atom::value, jid, dir,
+                          true)
+                .then(
+                  [done](std::string& path) {
+                    if (done)
+                      done(std::move(path));
+                  },
+                  [done](caf::error& err) {
+                    if (done)
+                      done(std::move(err));
+                  });
+            },
+          };
+        });
+        control.stop_with_savepoint = [helper = savepointer](std::string dir) {
+          caf::anon_send(helper, savepoint_atom::value, std::move(dir));
+        };
+        opts.on_submitted(*id, std::move(control));
       }
       self->request(cluster.job_manager, caf::infinite, wait_atom::value, *id)
         .receive([&](job_result& r) { outcome = std::move(r); },
@@ -62,6 +91,9 @@ run_local_job(const proto::JobSpec& spec,
                    });
     }
   }
+  if (savepointer)
+    caf::anon_send_exit(savepointer, caf::exit_reason::user_shutdown);
+  savepointer = nullptr;
   cluster.shutdown();
   return outcome;
 }

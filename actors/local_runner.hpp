@@ -12,15 +12,30 @@
 
 namespace weir {
 
+/// Controls a job running on an embedded mini cluster; every function may
+/// be called from any thread (a signal handler thread, say) while
+/// run_local_job() blocks.
+struct local_job_control {
+  /// Cancels the job (CANCELLING, then CANCELED).
+  std::function<void()> cancel;
+  /// Stops the job with a savepoint into directory `dir` (Flink's
+  /// stop-with-savepoint); local_run_options::on_savepoint learns how it
+  /// went.
+  std::function<void(std::string dir)> stop_with_savepoint;
+};
+
 /// How to run a job on an embedded mini cluster.
 struct local_run_options {
   mini_cluster_config cluster;
   submit_options submit;
   /// Worker threads of the actor system (0: one per core).
   size_t threads = 0;
-  /// Called once the job is accepted, from the calling thread; `cancel`
-  /// may be called later from any thread (a signal handler thread, say).
-  std::function<void(const job_id&, std::function<void()> cancel)> on_submitted;
+  /// Called once the job is accepted, from the calling thread, with the
+  /// means to control it.
+  std::function<void(const job_id&, local_job_control control)> on_submitted;
+  /// Called with the path of a savepoint that stop_with_savepoint took, or
+  /// why it failed (the job then keeps running), from an actor thread.
+  std::function<void(caf::expected<std::string>)> on_savepoint;
   /// Called with the job's final details (exception history, checkpoint
   /// statistics) once it is terminal, from the calling thread.
   std::function<void(const job_info&)> on_finished;

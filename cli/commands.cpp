@@ -313,8 +313,24 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   // State the signal callback shares; declared before the watcher so that
   // the watcher stops before it goes away.
   std::mutex mtx;
-  std::function<void()> cancel;
+  std::optional<local_job_control> control;
+  std::string savepoint_dir;
   int signals_seen = 0;
+  // What a signal does once the job runs: cancel it, or stop it with a
+  // savepoint when --savepoint-dir is set (falling back to cancel when the
+  // savepoint fails). Called with `mtx` held.
+  auto act_on_signal = [&] {
+    if (!control)
+      return;
+    if (savepoint_dir.empty()) {
+      err << "weir: cancelling job (CANCELLING)..." << std::endl;
+      control->cancel();
+      return;
+    }
+    err << "weir: stopping job with a savepoint into " << savepoint_dir
+        << "..." << std::endl;
+    control->stop_with_savepoint(savepoint_dir);
+  };
   // Signals must be blocked before any thread starts.
   signal_watcher signals;
   signals.on_signal([&](int) {
@@ -323,12 +339,12 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
       err << "weir: second interrupt, exiting without waiting" << std::endl;
       std::_Exit(exit_canceled);
     }
-    err << "weir: cancelling job (CANCELLING)..." << std::endl;
-    if (cancel)
-      cancel();
+    act_on_signal();
   });
   job_args job;
   bool local = false;
+  bool allow_non_restored = false;
+  std::string from_savepoint;
   int64_t task_managers = 1;
   int64_t slots = 0;
   double slot_timeout = 10.0;
@@ -345,14 +361,31 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
     "slot-timeout", po::value(&slot_timeout),
     "seconds to wait for slots before the job fails (default 10)")(
     "credits", po::value(&credits),
-    "batches in flight per channel (flow-control credits, default 4)");
+    "batches in flight per channel (flow-control credits, default 4)")(
+    "from-savepoint,s", po::value(&from_savepoint),
+    "start from this savepoint or retained checkpoint (its directory or "
+    "_metadata file), also at another parallelism")(
+    "allow-non-restored-state,n", po::bool_switch(&allow_non_restored),
+    "with --from-savepoint: drop state of vertices the job no longer has "
+    "instead of refusing the savepoint")(
+    "savepoint-dir", po::value(&savepoint_dir),
+    "on SIGTERM or Ctrl-C, stop the job with a savepoint into this "
+    "directory (exit 0, FINISHED) instead of cancelling it; checkpoints "
+    "go there too when the job sets no checkpoint directory");
   if (auto rc = parse(args, "run",
                       "[--local] JOB.pbtxt [--param k=v]... [-p N]\n"
                       "         [--taskmanagers N] [--slots M] "
-                      "[--slot-timeout S] [--credits C] [-D key=value]...",
+                      "[--slot-timeout S] [--credits C] [-D key=value]...\n"
+                      "         [--from-savepoint PATH "
+                      "[--allow-non-restored-state]] [--savepoint-dir DIR]",
                       desc, &job, out, err, settings_epilog());
       rc >= 0)
     return rc;
+  if (allow_non_restored && from_savepoint.empty()) {
+    err << "weir run: error: --allow-non-restored-state needs "
+           "--from-savepoint\n";
+    return exit_usage;
+  }
   (void)local; // Cluster mode arrives with the cluster processes.
   if (task_managers < 1 || task_managers > 1024) {
     err << "weir run: error: --taskmanagers must be in [1, 1024]\n";
@@ -379,8 +412,12 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   auto loaded = load(job, *reg, err);
   if (!loaded)
     return exit_usage;
+  if (!savepoint_dir.empty() && loaded->first.checkpointing().dir().empty())
+    loaded->first.mutable_checkpointing()->set_dir(savepoint_dir);
   auto p = make_plan(std::move(loaded->second));
   local_run_options opts;
+  opts.submit.savepoint_path = from_savepoint;
+  opts.submit.allow_non_restored_state = allow_non_restored;
   opts.cluster.task_managers = static_cast<uint32_t>(task_managers);
   if (slots == 0) {
     // Enough slots for the job, spread over the task managers.
@@ -395,22 +432,36 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   opts.submit.data_plane.credits = static_cast<int32_t>(credits);
   auto name = p.graph.name;
   auto started = std::chrono::steady_clock::now();
-  opts.on_submitted = [&](const job_id& id, std::function<void()> f) {
+  opts.on_submitted = [&](const job_id& id, local_job_control c) {
     std::lock_guard<std::mutex> guard{mtx};
     err << "weir: job '" << name << "' (" << id.value
         << ") submitted: " << p.tasks.size() << " tasks, "
         << p.executions.size() << " subtasks on " << task_managers
-        << " task manager(s) x " << slots << " slots" << std::endl;
-    cancel = std::move(f);
+        << " task manager(s) x " << slots << " slots";
+    if (!from_savepoint.empty())
+      err << ", restoring from " << from_savepoint;
+    err << std::endl;
+    control = std::move(c);
     if (signals_seen > 0)
-      cancel();
+      act_on_signal();
+  };
+  opts.on_savepoint = [&](caf::expected<std::string> path) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (path) {
+      err << "weir: savepoint written: " << *path << std::endl;
+      return;
+    }
+    err << "weir: error: " << error_text(path.error())
+        << "; cancelling job (CANCELLING)..." << std::endl;
+    if (control)
+      control->cancel();
   };
   std::optional<job_info> final_info;
   opts.on_finished = [&](const job_info& info) { final_info = info; };
   auto res = run_local_job(loaded->first, reg, opts);
   {
     std::lock_guard<std::mutex> guard{mtx};
-    cancel = nullptr;
+    control.reset();
   }
   if (!res) {
     err << "weir: error: job rejected: " << error_text(res.error()) << "\n";
