@@ -345,21 +345,12 @@ void map_state::clear() {
 
 size_t
 keyed_state_backend::key_hash::operator()(const row& key) const noexcept {
+  if (key.size() == 1)
+    return static_cast<size_t>(key.front().hash());
   uint64_t h = key.size();
   for (const auto& v : key)
     h = (h ^ v.hash()) * 0x100000001b3ULL;
   return static_cast<size_t>(mix64(h));
-}
-
-std::vector<const keyed_state_backend::key_map::value_type*>
-keyed_state_backend::sorted_keys(const key_map& keys) {
-  std::vector<const key_map::value_type*> result;
-  result.reserve(keys.size());
-  for (auto& kv : keys)
-    result.push_back(&kv);
-  std::sort(result.begin(), result.end(),
-            [](auto* a, auto* b) { return a->first < b->first; });
-  return result;
 }
 
 keyed_state_backend::keyed_state_backend(int max_parallelism,
@@ -373,7 +364,26 @@ keyed_state_backend::keyed_state_backend(int max_parallelism,
       "key groups ["
       + std::to_string(first_) + ", " + std::to_string(last_)
       + "] of max parallelism " + std::to_string(max_parallelism_));
-  groups_.resize(static_cast<size_t>(last_ - first_ + 1));
+  group_sizes_.resize(static_cast<size_t>(last_ - first_ + 1));
+}
+
+int keyed_state_backend::key_group_of_key(const row& key) const {
+  std::vector<size_t> all(key.size());
+  for (size_t i = 0; i < all.size(); ++i)
+    all[i] = i;
+  return key_group_of(hash_fields(key, all), max_parallelism_);
+}
+
+std::vector<const keyed_state_backend::key_map::value_type*>
+keyed_state_backend::sorted_keys(int kg) const {
+  std::vector<const key_map::value_type*> result;
+  result.reserve(kg < 0 ? keys_.size() : group_sizes_[kg - first_]);
+  for (auto& kv : keys_)
+    if (kg < 0 || kv.second.key_group == kg)
+      result.push_back(&kv);
+  std::sort(result.begin(), result.end(),
+            [](auto* a, auto* b) { return a->first < b->first; });
+  return result;
 }
 
 std::optional<size_t>
@@ -419,32 +429,47 @@ weir::map_state keyed_state_backend::map_state(const std::string& name) {
   return weir::map_state{this, register_state(name, state_kind::map)};
 }
 
+void keyed_state_backend::set_current_key(const row& key) {
+  select(key, -1);
+}
+
 void keyed_state_backend::set_current_key(const row& key, int key_group) {
-  select(key, key_group);
-}
-
-void keyed_state_backend::set_current_key(row&& key, int key_group) {
-  select(std::move(key), key_group);
-}
-
-template <class Row>
-void keyed_state_backend::select(Row&& key, int key_group) {
   if (!owns_key_group(key_group))
     throw std::out_of_range("key group " + std::to_string(key_group)
                             + " is outside this subtask's key groups ["
                             + std::to_string(first_) + ", "
                             + std::to_string(last_) + "]");
-  auto& keys = group(key_group);
-  current_group_ = key_group;
-  if (auto i = keys.find(key); i != keys.end()) {
+  select(key, key_group);
+}
+
+void keyed_state_backend::set_current_key(row&& key, int key_group) {
+  if (!owns_key_group(key_group))
+    throw std::out_of_range("key group " + std::to_string(key_group)
+                            + " is outside this subtask's key groups ["
+                            + std::to_string(first_) + ", "
+                            + std::to_string(last_) + "]");
+  select(std::move(key), key_group);
+}
+
+template <class Row>
+void keyed_state_backend::select(Row&& key, int key_group) {
+  if (auto i = keys_.find(key); i != keys_.end()) {
     current_key_ = &i->first;
     current_slot_ = &i->second;
+    current_group_ = i->second.key_group;
   } else {
     // Only keys without state are copied; the others stay in the map.
     pending_key_ = std::forward<Row>(key);
     current_key_ = &pending_key_;
     current_slot_ = nullptr;
+    current_group_ = key_group;
   }
+}
+
+int keyed_state_backend::current_key_group() const {
+  require_key();
+  return current_group_ >= 0 ? current_group_
+                             : key_group_of_key(*current_key_);
 }
 
 void keyed_state_backend::require_key() const {
@@ -464,8 +489,17 @@ template <class T>
 T& keyed_state_backend::write(size_t id) {
   require_key();
   if (current_slot_ == nullptr) {
-    auto& keys = group(current_group_);
-    auto i = keys.try_emplace(std::move(pending_key_)).first;
+    if (current_group_ < 0)
+      current_group_ = key_group_of_key(pending_key_);
+    if (!owns_key_group(current_group_))
+      throw std::out_of_range(
+        "key " + to_csv(pending_key_) + " is in key group "
+        + std::to_string(current_group_)
+        + ", outside this subtask's key groups [" + std::to_string(first_)
+        + ", " + std::to_string(last_) + "]");
+    auto i = keys_.try_emplace(std::move(pending_key_)).first;
+    i->second.key_group = current_group_;
+    ++group_size(current_group_);
     current_key_ = &i->first;
     current_slot_ = &i->second;
     pending_key_.clear();
@@ -489,7 +523,8 @@ void keyed_state_backend::erase(size_t id) {
     return;
   // Absent state leaves no trace, which keeps snapshots canonical; the key
   // itself moves out of the map node so it can stay current.
-  auto node = group(current_group_).extract(*current_key_);
+  --group_size(current_slot_->key_group);
+  auto node = keys_.extract(*current_key_);
   pending_key_ = std::move(node.key());
   current_key_ = &pending_key_;
   current_slot_ = nullptr;
@@ -501,23 +536,22 @@ void keyed_state_backend::for_each_key(
   if (!id)
     return;
   std::vector<std::pair<row, int>> todo;
-  for (int kg = first_; kg <= last_; ++kg)
-    for (auto& [key, slot] : group(kg))
-      if (*id < slot.entries.size()
-          && !std::holds_alternative<std::monostate>(slot.entries[*id]))
-        todo.emplace_back(key, kg);
+  for (auto& [key, slot] : keys_)
+    if (*id < slot.entries.size()
+        && !std::holds_alternative<std::monostate>(slot.entries[*id]))
+      todo.emplace_back(key, slot.key_group);
   // Keys sort across key groups; the group only breaks ties between equal
-  // keys that a buggy caller put into two groups.
+  // keys, which cannot happen with one map (kept for a stable order).
   std::sort(todo.begin(), todo.end());
   std::optional<std::pair<row, int>> previous;
   if (current_key_ != nullptr)
     previous.emplace(*current_key_, current_group_);
   for (auto& [key, kg] : todo) {
-    set_current_key(std::move(key), kg);
+    select(std::move(key), kg);
     f(*current_key_);
   }
   if (previous) {
-    set_current_key(std::move(previous->first), previous->second);
+    select(std::move(previous->first), previous->second);
   } else {
     current_key_ = nullptr;
     current_group_ = -1;
@@ -531,30 +565,24 @@ std::vector<row> keyed_state_backend::keys(const std::string& name) const {
   auto id = find_state(name);
   if (!id)
     return result;
-  for (int kg = first_; kg <= last_; ++kg)
-    for (auto& [key, slot] : group(kg))
-      if (*id < slot.entries.size()
-          && !std::holds_alternative<std::monostate>(slot.entries[*id]))
-        result.push_back(key);
+  for (auto& [key, slot] : keys_)
+    if (*id < slot.entries.size()
+        && !std::holds_alternative<std::monostate>(slot.entries[*id]))
+      result.push_back(key);
   std::sort(result.begin(), result.end());
   return result;
 }
 
 bool keyed_state_backend::empty() const {
-  return std::all_of(groups_.begin(), groups_.end(),
-                     [](const key_map& keys) { return keys.empty(); });
+  return keys_.empty();
 }
 
-std::string keyed_state_backend::snapshot_key_group(int kg) const {
-  if (!owns_key_group(kg))
-    throw std::out_of_range("key group " + std::to_string(kg)
-                            + " is outside this subtask's key groups");
-  auto& keys = group(kg);
+std::string keyed_state_backend::encode_group(
+  int kg, const std::vector<const key_map::value_type*>& sorted) const {
   auto present = [](const key_slot& slot, size_t id) {
     return id < slot.entries.size()
            && !std::holds_alternative<std::monostate>(slot.entries[id]);
   };
-  auto sorted = sorted_keys(keys);
   std::vector<size_t> counts(states_.size());
   for (auto* kv : sorted) {
     auto& slot = kv->second;
@@ -599,11 +627,41 @@ std::string keyed_state_backend::snapshot_key_group(int kg) const {
   return out;
 }
 
+std::string keyed_state_backend::snapshot_key_group(int kg) const {
+  if (!owns_key_group(kg))
+    throw std::out_of_range("key group " + std::to_string(kg)
+                            + " is outside this subtask's key groups");
+  return encode_group(kg, sorted_keys(kg));
+}
+
+std::vector<std::pair<int, std::string>>
+keyed_state_backend::snapshot_nonempty() const {
+  // One pass: every key into its group's list, then each list sorted.
+  std::vector<std::vector<const key_map::value_type*>> groups(
+    group_sizes_.size());
+  for (size_t i = 0; i < groups.size(); ++i)
+    groups[i].reserve(group_sizes_[i]);
+  for (auto& kv : keys_)
+    groups[static_cast<size_t>(kv.second.key_group - first_)].push_back(&kv);
+  std::vector<std::pair<int, std::string>> result;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    auto& keys = groups[i];
+    if (keys.empty())
+      continue;
+    std::sort(keys.begin(), keys.end(),
+              [](auto* a, auto* b) { return a->first < b->first; });
+    auto kg = first_ + static_cast<int>(i);
+    result.emplace_back(kg, encode_group(kg, keys));
+  }
+  return result;
+}
+
 std::vector<std::string> keyed_state_backend::snapshot() const {
-  std::vector<std::string> result;
-  result.reserve(groups_.size());
+  std::vector<std::string> result(group_sizes_.size());
   for (int kg = first_; kg <= last_; ++kg)
-    result.push_back(snapshot_key_group(kg));
+    result[static_cast<size_t>(kg - first_)] = encode_group(kg, {});
+  for (auto& [kg, blob] : snapshot_nonempty())
+    result[static_cast<size_t>(kg - first_)] = std::move(blob);
   return result;
 }
 
@@ -614,7 +672,7 @@ caf::error keyed_state_backend::restore(int kg, const std::string& bytes) {
                         + " is outside this subtask's key groups ["
                         + std::to_string(first_) + ", " + std::to_string(last_)
                         + "].");
-  if (!group(kg).empty())
+  if (!key_group_empty(kg))
     return make_error(state_errc::not_empty,
                       "key group " + std::to_string(kg)
                         + " already holds state; restore needs it empty.");
@@ -628,12 +686,27 @@ caf::error keyed_state_backend::restore(int kg, const std::string& bytes) {
         "keyed state \"" + st.name + "\" is a " + to_string(states_[*id].kind)
           + " state, but the snapshot of key group " + std::to_string(kg)
           + " holds a " + to_string(st.kind) + " state.");
+  // A key already present in another group cannot be restored into this
+  // one: each key has exactly one group.
+  for (auto& st : *decoded)
+    for (auto& kv : st.keys)
+      if (auto i = keys_.find(kv.first);
+          i != keys_.end() && i->second.key_group != kg)
+        return make_error(state_errc::wrong_key_group,
+                          "key " + to_csv(kv.first) + " of key group "
+                            + std::to_string(kg)
+                            + " already has state in key group "
+                            + std::to_string(i->second.key_group) + ".");
   // Nothing can fail from here on.
-  auto& keys = group(kg);
   for (auto& st : *decoded) {
     auto id = register_state(st.name, st.kind);
     for (auto& [key, e] : st.keys) {
-      auto& slot = keys[std::move(key)];
+      auto [it, inserted] = keys_.try_emplace(std::move(key));
+      auto& slot = it->second;
+      if (inserted) {
+        slot.key_group = kg;
+        ++group_size(kg);
+      }
       if (slot.entries.size() <= id)
         slot.entries.resize(id + 1);
       slot.entries[id] = std::move(e);
@@ -641,10 +714,11 @@ caf::error keyed_state_backend::restore(int kg, const std::string& bytes) {
     }
   }
   // The current key may have just gained state.
-  if (current_key_ != nullptr && current_group_ == kg) {
-    if (auto i = keys.find(pending_key_); i != keys.end()) {
+  if (current_key_ != nullptr && current_slot_ == nullptr) {
+    if (auto i = keys_.find(pending_key_); i != keys_.end()) {
       current_key_ = &i->first;
       current_slot_ = &i->second;
+      current_group_ = i->second.key_group;
       pending_key_.clear();
     }
   }

@@ -227,8 +227,16 @@ public:
 
   // -- current key ------------------------------------------------------------
 
-  /// Makes `key` (in `key_group`) the key that handles act on. Throws
-  /// std::out_of_range if the backend does not own `key_group`.
+  /// Makes `key` the key that handles act on. Its key group is that of
+  /// key_group_of(hash_fields(key, all fields)), which is how a hash
+  /// exchange on the same fields routes it; it is computed only when the
+  /// key first gets state, and the first write then throws
+  /// std::out_of_range if the backend does not own it.
+  void set_current_key(const row& key);
+
+  /// Makes `key`, whose key group the caller knows to be `key_group`, the
+  /// key that handles act on. Throws std::out_of_range if the backend does
+  /// not own `key_group`.
   void set_current_key(const row& key, int key_group);
   void set_current_key(row&& key, int key_group);
 
@@ -240,9 +248,8 @@ public:
   const row& current_key() const {
     return *current_key_;
   }
-  int current_key_group() const {
-    return current_group_;
-  }
+  /// The current key's group; only when has_current_key().
+  int current_key_group() const;
 
   // -- iteration --------------------------------------------------------------
 
@@ -262,7 +269,7 @@ public:
 
   /// True if owned key group `kg` holds no state.
   bool key_group_empty(int kg) const {
-    return group(kg).empty();
+    return group_sizes_[static_cast<size_t>(kg - first_)] == 0;
   }
 
   // -- snapshots --------------------------------------------------------------
@@ -273,6 +280,10 @@ public:
 
   /// One blob per owned key group: element i holds first_key_group() + i.
   std::vector<std::string> snapshot() const;
+
+  /// The blobs of the owned key groups that hold state, ascending by key
+  /// group, made in one pass over the keys (what a checkpoint writes).
+  std::vector<std::pair<int, std::string>> snapshot_nonempty() const;
 
   /// Loads the blob of key group `kg` into this backend, whose group `kg`
   /// must be empty. Either all of it is loaded or, on error, nothing:
@@ -288,10 +299,12 @@ private:
   using entry = std::variant<std::monostate, value, std::vector<value>,
                              weir::map_state::map_type>;
 
-  /// The state of one key: one entry per state id, `live` of them present.
+  /// The state of one key: one entry per state id, `live` of them
+  /// present, and the key's group.
   struct key_slot {
     std::vector<entry> entries;
     size_t live = 0;
+    int key_group = -1;
   };
 
   /// Hashes a key with the stable value hash.
@@ -299,13 +312,18 @@ private:
     size_t operator()(const row& key) const noexcept;
   };
 
-  /// Keys in hash order: a record's lookup is one hash probe. Snapshots,
-  /// iteration and keys() sort, so nothing observable depends on it.
+  /// Every key with state, in hash order: a record's lookup is one hash
+  /// probe. Snapshots, iteration and keys() sort, so nothing observable
+  /// depends on the order.
   using key_map = std::unordered_map<row, key_slot, key_hash>;
 
-  /// The entries of `keys`, sorted by key.
-  static std::vector<const key_map::value_type*>
-  sorted_keys(const key_map& keys);
+  /// The keys of group `kg` (all groups when `kg` is -1), sorted.
+  std::vector<const key_map::value_type*> sorted_keys(int kg) const;
+
+  /// The blob of key group `kg` from its keys, sorted.
+  std::string
+  encode_group(int kg,
+               const std::vector<const key_map::value_type*>& keys) const;
 
   struct state_info {
     std::string name;
@@ -332,24 +350,28 @@ private:
 
   void require_key() const;
 
-  /// Implements both set_current_key overloads.
+  /// Implements the set_current_key overloads; `key_group` is -1 when it
+  /// is to be computed on the first write.
   template <class Row>
   void select(Row&& key, int key_group);
 
-  key_map& group(int kg) {
-    return groups_[static_cast<size_t>(kg - first_)];
-  }
-  const key_map& group(int kg) const {
-    return groups_[static_cast<size_t>(kg - first_)];
+  /// The key group of `key` by the stable hash.
+  int key_group_of_key(const row& key) const;
+
+  size_t& group_size(int kg) {
+    return group_sizes_[static_cast<size_t>(kg - first_)];
   }
 
   int max_parallelism_;
   int first_;
   int last_;
   std::vector<state_info> states_;
-  std::vector<key_map> groups_;
+  key_map keys_;
+  /// Keys with state per owned key group.
+  std::vector<size_t> group_sizes_;
   /// Points to the node key of current_slot_ or to pending_key_.
   const row* current_key_ = nullptr;
+  /// The current key's group; -1 while a pending key's is not computed.
   int current_group_ = -1;
   /// The current key's state, nullptr while it has none.
   key_slot* current_slot_ = nullptr;

@@ -12,29 +12,32 @@ namespace {
 
 // -- stable hashing -----------------------------------------------------------
 
-// FNV-1a over a canonical byte representation, followed by the 64-bit
-// finalizer of MurmurHash3 so that the low bits (which pick key groups) mix
-// well even for short inputs. Every step is spelled out on fixed-width
-// integers: the result is identical on every platform and never changes
-// without a test noticing (tests/api/value_test.cpp pins it).
-constexpr uint64_t fnv_offset = 0xcbf29ce484222325ULL;
-constexpr uint64_t fnv_prime = 0x100000001b3ULL;
+// Word-wise multiply-xorshift over a canonical little-endian representation,
+// followed by the 64-bit finalizer of MurmurHash3 so that the low bits (which
+// pick key groups) mix well even for short inputs. Every step is spelled out
+// on fixed-width integers: the result is identical on every platform, and
+// it never changes without a test noticing (tests/api/value_test.cpp pins
+// it), because key groups and so checkpointed state depend on it.
+constexpr uint64_t hash_seed = 0xcbf29ce484222325ULL;
+constexpr uint64_t golden = 0x9e3779b97f4a7c15ULL;
 
-uint64_t fnv_byte(uint64_t h, uint8_t b) {
-  return (h ^ b) * fnv_prime;
+uint64_t step(uint64_t h, uint64_t word) {
+  h = (h ^ word) * golden;
+  return h ^ (h >> 29);
 }
 
-uint64_t fnv_u64(uint64_t h, uint64_t x) {
-  // Little-endian byte order, whatever the host's.
-  for (int i = 0; i < 8; ++i)
-    h = fnv_byte(h, static_cast<uint8_t>(x >> (8 * i)));
-  return h;
-}
-
-uint64_t fnv_bytes(uint64_t h, const std::string& s) {
-  for (char c : s)
-    h = fnv_byte(h, static_cast<uint8_t>(c));
-  return h;
+uint64_t hash_bytes(uint64_t h, const std::string& s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t word = 0;
+    for (size_t b = 0; b < 8; ++b)
+      word |= uint64_t{static_cast<uint8_t>(s[i + b])} << (8 * b);
+    h = step(h, word);
+  }
+  uint64_t tail = 0;
+  for (size_t b = 0; i + b < s.size(); ++b)
+    tail |= uint64_t{static_cast<uint8_t>(s[i + b])} << (8 * b);
+  return step(step(h, tail), s.size());
 }
 
 } // namespace
@@ -89,24 +92,24 @@ const char* to_string(value_type x) {
 }
 
 uint64_t value::hash() const {
-  auto h = fnv_byte(fnv_offset, static_cast<uint8_t>(type()));
+  auto h = step(hash_seed, static_cast<uint64_t>(type()));
   switch (type()) {
     case value_type::null:
       break;
     case value_type::int64:
-      h = fnv_u64(h, static_cast<uint64_t>(as_int64()));
+      h = step(h, static_cast<uint64_t>(as_int64()));
       break;
     case value_type::float64:
-      h = fnv_u64(h, double_bits(as_double()));
+      h = step(h, double_bits(as_double()));
       break;
     case value_type::string:
-      h = fnv_bytes(h, as_string());
+      h = hash_bytes(h, as_string());
       break;
     case value_type::boolean:
-      h = fnv_byte(h, as_bool() ? 1 : 0);
+      h = step(h, as_bool() ? 1 : 0);
       break;
     case value_type::timestamp:
-      h = fnv_u64(h, static_cast<uint64_t>(as_timestamp().millis));
+      h = step(h, static_cast<uint64_t>(as_timestamp().millis));
       break;
   }
   return mix64(h);
@@ -156,12 +159,17 @@ std::string to_csv(const row& r) {
 }
 
 uint64_t hash_fields(const row& r, const std::vector<size_t>& indexes) {
-  // Feeds each field's hash, in order, through the same FNV-1a + fmix64
-  // scheme; the field count goes first so that prefixes differ.
-  auto h = fnv_u64(fnv_offset, indexes.size());
+  // Each field's hash, in order, through the same step; the field count
+  // goes first so that prefixes differ.
+  auto h = step(hash_seed, indexes.size());
   for (auto i : indexes)
-    h = fnv_u64(h, r.at(i).hash());
+    h = step(h, r.at(i).hash());
   return mix64(h);
+}
+
+int key_group_of(uint64_t key_hash, int max_parallelism) {
+  return static_cast<int>(mix64(key_hash)
+                          % static_cast<uint64_t>(max_parallelism));
 }
 
 } // namespace weir

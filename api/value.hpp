@@ -133,4 +133,9 @@ uint64_t mix64(uint64_t h);
 /// Combined stable hash of the fields at `indexes`.
 uint64_t hash_fields(const row& r, const std::vector<size_t>& indexes);
 
+/// The key group of a key hash (hash_fields over the key fields): a further
+/// mix of the hash, modulo `max_parallelism`. Hash exchanges route by it
+/// and keyed state is kept by it.
+int key_group_of(uint64_t key_hash, int max_parallelism);
+
 } // namespace weir

@@ -5,7 +5,6 @@
 
 #include "api/codec.hpp"
 #include "api/state.hpp"
-#include "scheduler/key_groups.hpp"
 #include "runtime/error.hpp"
 
 namespace weir {
@@ -211,9 +210,8 @@ void operator_chain::select_key(size_t i, const row& r) {
   k.scratch.clear();
   for (auto pos : k.key_indexes)
     k.scratch.push_back(r.at(pos));
-  auto kg = key_group_of(hash_fields(r, k.key_indexes),
-                         k.backend->max_parallelism());
-  k.backend->set_current_key(k.scratch, kg);
+  // The backend computes the key group only for keys it has not seen.
+  k.backend->set_current_key(k.scratch);
 }
 
 bool operator_chain::is_source() const {
@@ -264,15 +262,11 @@ std::string operator_chain::snapshot(uint64_t checkpoint_id) {
       continue;
     }
     append_varint(out, static_cast<uint64_t>(backend->max_parallelism()));
-    std::vector<int> groups;
-    for (int kg = backend->first_key_group(); kg <= backend->last_key_group();
-         ++kg)
-      if (!backend->key_group_empty(kg))
-        groups.push_back(kg);
+    auto groups = backend->snapshot_nonempty();
     append_varint(out, groups.size());
-    for (auto kg : groups) {
+    for (auto& [kg, blob] : groups) {
       append_varint(out, static_cast<uint64_t>(kg));
-      append_string(backend->snapshot_key_group(kg));
+      append_string(blob);
     }
   }
   return out;

@@ -4,11 +4,6 @@
 
 namespace weir {
 
-int key_group_of(uint64_t key_hash, int max_parallelism) {
-  return static_cast<int>(mix64(key_hash)
-                          % static_cast<uint64_t>(max_parallelism));
-}
-
 key_group_range key_group_range_of(int max_parallelism, int parallelism,
                                    int subtask) {
   // 64-bit products: m * p reaches 2^30 at the limits, close enough to

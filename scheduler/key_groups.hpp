@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "api/value.hpp"
+
 namespace weir {
 
 /// Default number of key groups (and upper bound for rescaling).
@@ -23,9 +25,8 @@ struct key_group_range {
   }
 };
 
-/// The key group of a key hash: a further mix of the hash, modulo
-/// `max_parallelism`.
-int key_group_of(uint64_t key_hash, int max_parallelism);
+// key_group_of(hash, max_parallelism) lives in api/value.hpp: keyed state
+// (api/state.hpp) needs it too.
 
 /// The key groups owned by `subtask` of `parallelism` subtasks (as Flink:
 /// [ceil(i*m/p), ceil((i+1)*m/p) - 1]). Ranges of all subtasks partition

@@ -193,7 +193,8 @@ TEST_CASE("switching keys isolates the state of every kind") {
   auto v = b.value_state("v");
   auto l = b.list_state("l");
   auto m = b.map_state("m");
-  // Two keys in one key group and one in another.
+  // Two keys in one key group and one in another (the caller names the
+  // groups; a key keeps the group it first got state in).
   b.set_current_key(row{"a"}, 3);
   v.update(1);
   l.add("a");
@@ -203,7 +204,7 @@ TEST_CASE("switching keys isolates the state of every kind") {
   CHECK(l.get().empty());
   CHECK(m.empty());
   v.update(2);
-  b.set_current_key(row{"a"}, 4);
+  b.set_current_key(row{"c"}, 4);
   CHECK(v.get() == std::nullopt);
   l.add("other group");
   b.set_current_key(row{"a"}, 3);
@@ -593,4 +594,27 @@ TEST_CASE("operator state redistribution rejects bad input") {
   auto empty = operator_state::redistribute({}, 3);
   REQUIRE(empty);
   CHECK(empty->size() == 3);
+}
+
+TEST_CASE("a key without a named group gets the one its hash gives, and only "
+          "an owned one") {
+  auto kg = key_group_of(hash_fields(row{"k", int64_t{1}}, {0, 1}), max_par);
+  keyed_state_backend owner{max_par, kg, kg};
+  auto v = owner.value_state("v");
+  owner.set_current_key(row{"k", int64_t{1}});
+  CHECK(owner.current_key_group() == kg);
+  v.update(7);
+  CHECK_FALSE(owner.key_group_empty(kg));
+  auto blobs = owner.snapshot_nonempty();
+  REQUIRE(blobs.size() == 1);
+  CHECK(blobs[0].first == kg);
+  CHECK(blobs[0].second == owner.snapshot_key_group(kg));
+  // A backend that does not own the group refuses the key's first write.
+  auto other = kg == 0 ? 1 : 0;
+  keyed_state_backend stranger{max_par, other, other};
+  auto w = stranger.value_state("v");
+  stranger.set_current_key(row{"k", int64_t{1}});
+  CHECK(w.get() == std::nullopt);
+  CHECK_THROWS_AS(w.update(1), std::out_of_range);
+  CHECK(stranger.empty());
 }
