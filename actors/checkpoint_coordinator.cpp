@@ -128,6 +128,7 @@ caf::expected<uint64_t> trigger(coordinator_pointer self,
                       "too many checkpoints in progress (max concurrent "
                         + std::to_string(st.tracker->settings().max_concurrent)
                         + ") or within the min pause");
+  self->send(st.master, triggered_atom::value, *id);
   for (auto s : st.sources)
     self->send(st.tasks[s], trigger_atom::value, *id);
   self->delayed_send(self, st.tracker->settings().timeout, timeout_atom::value,

@@ -77,6 +77,8 @@ struct job_master_state {
   uint64_t initial_checkpoint_id = 0;
   /// Stopping with a savepoint: its subtasks were told to finish.
   bool stopping = false;
+  /// The highest checkpoint id any coordinator of the job triggered.
+  uint64_t last_checkpoint_id = 0;
 };
 
 using jm_pointer = job_master_actor::stateful_pointer<job_master_state>;
@@ -123,7 +125,7 @@ void move_job(jm_pointer self, job_status to) {
   if (is_terminal(to))
     self->send(st.listener, info_atom::value, make_info(self));
   self->send(st.listener, job_state_atom::value, st.id, to,
-             is_terminal(to) ? st.cause : std::string{});
+             to == job_status::failed ? st.cause : std::string{});
 }
 
 /// "task 'name' subtask 2/4" for execution `i`.
@@ -177,7 +179,7 @@ void start_coordinator(jm_pointer self) {
     return;
   st.coordinator = spawn_checkpoint_coordinator(
     self->system(), st.id, *st.checkpointing, st.p, job_master_actor{self},
-    st.initial_checkpoint_id + 1);
+    std::max(st.initial_checkpoint_id, st.last_checkpoint_id) + 1);
   self->monitor(st.coordinator);
 }
 
@@ -524,9 +526,25 @@ void acquire_slots(jm_pointer self) {
           return;
         }
         if (s.machine.current() == job_status::restarting) {
-          // No slots for the next attempt: the job cannot recover.
-          s.cause = "restart failed: " + error_text(err)
-                    + "; last failure: " + s.cause;
+          // No slots for this attempt (a task manager died and none came
+          // yet): a failure like any other, for the restart strategy.
+          auto cause = "restart failed: " + error_text(err);
+          s.exceptions.push_back(failure_info{wall_now(), {}, cause});
+          std::string reason = "no restart strategy";
+          if (s.restarts) {
+            std::uniform_real_distribution<double> jitter{0.0, 1.0};
+            auto d = s.restarts->on_failure(self->clock().now(), jitter(s.rng));
+            if (d.restart) {
+              s.restart_delay = d.delay;
+              self->send(s.rm, release_atom::value, s.id);
+              self->delayed_send(self, d.delay, restart_atom::value,
+                                 s.attempt);
+              return;
+            }
+            reason = d.reason;
+          }
+          s.cause = cause + " (no restart: " + reason
+                    + "); last failure: " + s.cause;
           move_job(self, job_status::failed);
           release_and_quit(self);
           return;
@@ -709,6 +727,10 @@ job_master_actor::behavior_type job_master_impl(
       s.checkpoints.push_back(std::move(cs));
       while (s.checkpoints.size() > checkpoint_history)
         s.checkpoints.pop_front();
+    },
+    [=](triggered_atom, uint64_t id) {
+      auto& s = self->state;
+      s.last_checkpoint_id = std::max(s.last_checkpoint_id, id);
     },
     [=](trigger_atom) -> caf::result<uint64_t> {
       auto& s = self->state;

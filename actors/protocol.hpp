@@ -51,6 +51,7 @@ using register_atom = caf::atom_constant<caf::atom("register")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using savepoint_atom = caf::atom_constant<caf::atom("savepoint")>;
+using triggered_atom = caf::atom_constant<caf::atom("triggered")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using request_atom = caf::atom_constant<caf::atom("request")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
@@ -322,6 +323,9 @@ using job_master_actor = caf::typed_actor<
   caf::reacts_to<fail_atom, std::string>,
   // The coordinator reports a completed or failed checkpoint.
   caf::reacts_to<complete_atom, checkpoint_stats>,
+  // The coordinator triggered checkpoint `id`: the next coordinator (after
+  // a restart) starts above it, so that ids never repeat.
+  caf::reacts_to<triggered_atom, uint64_t>,
   // Trigger a checkpoint now; replies with its id.
   caf::replies_to<trigger_atom>::with<uint64_t>,
   // Take a savepoint into directory `target` (replies with its path); with

@@ -161,9 +161,18 @@ void take_checkpoint(task_pointer self, uint64_t id,
   const auto& t = st.p->tasks[ev.task];
   if (!st.store)
     st.store.emplace(st.cp->dir, st.cp->job.value, st.cp->retained);
-  auto handle
-    = st.store->write_subtask_state(id, "task" + std::to_string(ev.task),
-                                    static_cast<uint32_t>(ev.subtask), bytes);
+  caf::expected<proto::SubtaskStateHandle> handle = caf::error{};
+  if (auto err = st.cp->faults
+                   ? st.cp->faults->before_state_write(id, st.execution)
+                   : caf::error{})
+    handle = std::move(err);
+  else
+    handle
+      = st.store->write_subtask_state(id, "task" + std::to_string(ev.task),
+                                      static_cast<uint32_t>(ev.subtask), bytes);
+  if (handle && st.cp->faults)
+    st.cp->faults->after_state_write(
+      id, st.execution, st.store->checkpoint_dir(id) + "/" + handle->file());
   // The barrier goes on even if the write failed: downstream must not wait
   // for it, and the coordinator aborts the checkpoint on the decline.
   st.out->emit_barrier(id);
@@ -187,8 +196,17 @@ void take_checkpoint(task_pointer self, uint64_t id,
                             .count()));
   std::string wire;
   handle->SerializeToString(&wire);
-  self->send(st.coordinator, ack_atom::value, id, st.execution,
-             std::move(wire));
+  fault_injector::ack_action action;
+  if (st.cp->faults)
+    action = st.cp->faults->on_ack(id, st.execution);
+  if (action.drop)
+    return;
+  if (action.delay.count() > 0)
+    self->delayed_send(st.coordinator, action.delay, ack_atom::value, id,
+                       st.execution, std::move(wire));
+  else
+    self->send(st.coordinator, ack_atom::value, id, st.execution,
+               std::move(wire));
 }
 
 /// Applies what the aligner decided: snapshots for triggered checkpoints,
@@ -308,8 +326,20 @@ task_actor::behavior_type
 task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
           data_plane_config cfg, job_master_actor master,
           checkpoint_coordinator_actor coordinator,
-          std::shared_ptr<const task_checkpointing> cp, job_id job) {
+          std::shared_ptr<const task_checkpointing> cp, job_id job,
+          task_manager_actor owner) {
   auto& st = self->state;
+  if (owner) {
+    // The task manager going down is the machine going down: no report,
+    // the job master sees this task exit.
+    auto owner_addr = owner.address();
+    self->monitor(owner);
+    self->set_down_handler([self, owner_addr](caf::down_msg& dm) {
+      if (dm.source == owner_addr)
+        self->quit(dm.reason ? dm.reason
+                             : caf::error{caf::exit_reason::user_shutdown});
+    });
+  }
   st.coordinator = std::move(coordinator);
   st.cp = std::move(cp);
   st.p = std::move(p);
@@ -576,9 +606,10 @@ task_actor spawn_task(caf::actor_system& sys, std::shared_ptr<const plan> p,
                       job_master_actor master,
                       checkpoint_coordinator_actor coordinator,
                       std::shared_ptr<const task_checkpointing> cp,
-                      job_id job) {
+                      job_id job, task_manager_actor owner) {
   return sys.spawn(task_impl, std::move(p), execution, cfg, std::move(master),
-                   std::move(coordinator), std::move(cp), std::move(job));
+                   std::move(coordinator), std::move(cp), std::move(job),
+                   std::move(owner));
 }
 
 } // namespace weir

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "actors/faults.hpp"
 #include "actors/protocol.hpp"
 #include "scheduler/plan.hpp"
 
@@ -21,6 +22,8 @@ struct task_checkpointing {
   std::string restore_dir;
   std::vector<std::string> restore_vertices;
   std::vector<std::string> restore_handles;
+  /// Fault injection (sim/); null normally.
+  std::shared_ptr<fault_injector> faults;
 };
 
 /// Spawns the subtask `execution` of plan `p` (called by the task manager,
@@ -30,11 +33,12 @@ struct task_checkpointing {
 /// ended and its output drained, or CANCELED on cancel, or FAILED when an
 /// operator throws; it reports each state to `master` and then exits.
 /// With a `coordinator`, the task takes part in checkpoints as `cp` says.
+/// It monitors its `owner` and exits when that task manager goes down.
 task_actor spawn_task(caf::actor_system& sys, std::shared_ptr<const plan> p,
                       uint32_t execution, data_plane_config cfg,
                       job_master_actor master,
                       checkpoint_coordinator_actor coordinator = {},
                       std::shared_ptr<const task_checkpointing> cp = nullptr,
-                      job_id job = {});
+                      job_id job = {}, task_manager_actor owner = {});
 
 } // namespace weir

@@ -22,14 +22,13 @@ struct task_manager_state {
 
   std::string id;
   uint32_t slots = 0;
+  std::shared_ptr<fault_injector> faults;
   std::shared_ptr<const operator_registry> registry;
   /// Plans of the jobs with live tasks here, and their task counts.
   std::map<job_id, std::shared_ptr<const plan>> plans;
   std::map<job_id, std::shared_ptr<const task_checkpointing>> checkpointing;
   std::map<job_id, size_t> live_tasks;
   std::map<caf::actor_addr, job_id> task_jobs;
-  /// Linked tasks whose exit message is still to come.
-  std::set<caf::actor_addr> linked;
 };
 
 using tm_pointer = task_manager_actor::stateful_pointer<task_manager_state>;
@@ -59,6 +58,7 @@ caf::expected<std::shared_ptr<const plan>> plan_for(tm_pointer self,
     cp->exactly_once = settings->exactly_once;
     cp->dir = settings->dir;
     cp->retained = settings->retained;
+    cp->faults = st.faults;
     st.checkpointing.emplace(req.job, std::move(cp));
   }
   return p;
@@ -67,17 +67,13 @@ caf::expected<std::shared_ptr<const plan>> plan_for(tm_pointer self,
 task_manager_actor::behavior_type
 task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
                   std::shared_ptr<const operator_registry> registry,
-                  resource_manager_actor rm) {
+                  resource_manager_actor rm,
+                  std::shared_ptr<fault_injector> faults) {
   auto& st = self->state;
   st.id = id;
+  st.faults = std::move(faults);
   st.slots = slots;
   st.registry = std::move(registry);
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    // A task's exit is seen through the monitor; any other linked actor
-    // going down (a shutdown) takes the task manager and its tasks along.
-    if (self->state.linked.erase(msg.source) == 0)
-      self->quit(msg.reason);
-  });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
     auto i = s.task_jobs.find(dm.source);
@@ -120,12 +116,12 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
       }
       auto t
         = spawn_task(self->system(), *p, req.execution, req.options.data_plane,
-                     req.master, req.coordinator, std::move(cp), req.job);
+                     req.master, req.coordinator, std::move(cp), req.job,
+                     task_manager_actor{self});
       auto& s = self->state;
-      // Linked: a task manager's death takes its tasks with it; the
-      // task manager itself survives its tasks (exit handler below).
-      s.linked.insert(t.address());
-      self->link_to(t);
+      // Monitors both ways, not a link: a task manager's death takes its
+      // tasks with it, but a killed task (exit reason kill, which no exit
+      // handler can trap) must not take its task manager along.
       self->monitor(t);
       s.task_jobs.emplace(t.address(), req.job);
       ++s.live_tasks[req.job];
@@ -139,9 +135,10 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
 task_manager_actor
 spawn_task_manager(caf::actor_system& sys, std::string id, uint32_t slots,
                    std::shared_ptr<const operator_registry> registry,
-                   resource_manager_actor rm) {
+                   resource_manager_actor rm,
+                   std::shared_ptr<fault_injector> faults) {
   return sys.spawn(task_manager_impl, std::move(id), slots, std::move(registry),
-                   std::move(rm));
+                   std::move(rm), std::move(faults));
 }
 
 } // namespace weir

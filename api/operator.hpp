@@ -170,6 +170,15 @@ public:
     (assign(std::move(fs)), ...);
   }
 
+  /// Adds the handler `f`, or replaces the one of the same event: for
+  /// behaviours put together step by step (wrappers that decorate another
+  /// operator's handlers, say).
+  template <class F>
+  operator_behavior& on(F f) {
+    assign(std::move(f));
+    return *this;
+  }
+
   bool is_source() const {
     return static_cast<bool>(poll_);
   }

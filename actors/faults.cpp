@@ -1,0 +1,7 @@
+#include "actors/faults.hpp"
+
+namespace weir {
+
+fault_injector::~fault_injector() = default;
+
+} // namespace weir
