@@ -372,3 +372,52 @@ TEST_CASE_FIXTURE(cluster_fixture,
   REQUIRE(!id);
   CHECK(error_text(id.error()).find("batch rows") != std::string::npos);
 }
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "a killed task fails its job but leaves its task manager "
+                  "and its slots alive") {
+  start(1, 2);
+  auto id = submit(job_builder{"endless"}
+                     .parallelism(2)
+                     .vertex("numbers", "sequence")
+                     .vertex("sink", "discard")
+                     .rebalance("numbers", "sink")
+                     .build());
+  REQUIRE(id);
+  auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
+  auto tasks = deployed_tasks(*id, 4);
+  REQUIRE(tasks.size() == 4);
+  // exit_reason::kill cannot be trapped: a link would pass it on.
+  caf::anon_send_exit(tasks[1], caf::exit_reason::kill);
+  run_until([&] { return res->has_value(); });
+  REQUIRE(res->has_value());
+  CHECK(res->value()->status == job_status::failed);
+  auto ci = ask<cluster_info>(cluster.resource_manager, info_atom::value);
+  sched.run();
+  REQUIRE(ci->has_value());
+  CHECK(ci->value()->task_managers == 1);
+  CHECK(ci->value()->slots_total == 2);
+  CHECK(ci->value()->slots_free == 2);
+}
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "a task manager that goes down takes its tasks with it") {
+  start(1, 2);
+  auto id = submit(job_builder{"endless"}
+                     .parallelism(2)
+                     .vertex("numbers", "sequence")
+                     .vertex("sink", "discard")
+                     .rebalance("numbers", "sink")
+                     .build());
+  REQUIRE(id);
+  auto before = sys.registry().running();
+  auto tasks = deployed_tasks(*id, 4);
+  REQUIRE(tasks.size() == 4);
+  caf::anon_send_exit(cluster.task_managers[0], caf::exit_reason::kill);
+  sched.run();
+  for (auto& t : tasks) {
+    auto* a = caf::actor_cast<caf::abstract_actor*>(t);
+    CHECK(a->getf(caf::abstract_actor::is_terminated_flag));
+  }
+  CHECK(sys.registry().running() < before);
+}
