@@ -118,9 +118,13 @@ struct sequence_state {
 
   /// Emits at most `n` values.
   void emit(collector& out, uint64_t n) {
-    for (uint64_t k = 0; k < n && !exhausted(); ++k) {
+    while (n > 0 && !exhausted()) {
       turn %= splits.size();
-      out.emit(row{splits[turn++].pop()});
+      auto& split = splits[turn++];
+      // One split (the common case) emits its whole share at once.
+      auto run = splits.size() == 1 ? n : 1;
+      for (; run > 0 && !split.exhausted(); --run, --n)
+        out.emit(row{split.pop()});
     }
   }
 
