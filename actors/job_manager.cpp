@@ -73,6 +73,20 @@ caf::error check(const data_plane_config& dp) {
   return caf::none;
 }
 
+/// The master of job `id` if the job is still running.
+caf::expected<job_master_actor> running_master(jmgr_pointer self,
+                                               const job_id& id) {
+  auto& s = self->state;
+  auto i = s.jobs.find(id);
+  if (i == s.jobs.end())
+    return make_error(actors_errc::unknown_job, "no job " + id.value);
+  if (is_terminal(i->second.status) || !i->second.master)
+    return make_error(actors_errc::invalid_job,
+                      "job " + id.value + " is " + to_string(i->second.status)
+                        + ", not running");
+  return i->second.master;
+}
+
 job_manager_actor::behavior_type
 job_manager_impl(jmgr_pointer self,
                  std::shared_ptr<const operator_registry> registry,
@@ -185,28 +199,18 @@ job_manager_impl(jmgr_pointer self,
       return info;
     },
     [=](trigger_atom, const job_id& id) -> caf::result<uint64_t> {
-      auto& s = self->state;
-      auto i = s.jobs.find(id);
-      if (i == s.jobs.end())
-        return make_error(actors_errc::unknown_job, "no job " + id.value);
-      if (is_terminal(i->second.status) || !i->second.master)
-        return make_error(actors_errc::invalid_job,
-                          "job " + id.value + " is "
-                            + to_string(i->second.status) + ", not running");
-      return self->delegate(i->second.master, trigger_atom::value);
+      auto master = running_master(self, id);
+      if (!master)
+        return std::move(master.error());
+      return self->delegate(*master, trigger_atom::value);
     },
     [=](savepoint_atom, const job_id& id, std::string& target,
         bool stop) -> caf::result<std::string> {
-      auto& s = self->state;
-      auto i = s.jobs.find(id);
-      if (i == s.jobs.end())
-        return make_error(actors_errc::unknown_job, "no job " + id.value);
-      if (is_terminal(i->second.status) || !i->second.master)
-        return make_error(actors_errc::invalid_job,
-                          "job " + id.value + " is "
-                            + to_string(i->second.status) + ", not running");
-      return self->delegate(i->second.master, savepoint_atom::value,
-                            std::move(target), stop);
+      auto master = running_master(self, id);
+      if (!master)
+        return std::move(master.error());
+      return self->delegate(*master, savepoint_atom::value, std::move(target),
+                            stop);
     },
     [=](info_atom, job_info& info) {
       auto& s = self->state;

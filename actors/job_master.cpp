@@ -245,6 +245,33 @@ void cancel_executions(jm_pointer self) {
   }
 }
 
+/// Why the job cannot take a checkpoint or savepoint now, if it cannot.
+caf::error check_checkpointable(jm_pointer self) {
+  auto& s = self->state;
+  if (!s.checkpointing || !s.checkpointing->has_storage())
+    return make_error(actors_errc::invalid_job,
+                      "job " + s.id.value
+                        + " has no checkpoint storage: set checkpointing dir "
+                          "(state.checkpoints.dir) to take checkpoints and "
+                          "savepoints");
+  if (!s.coordinator || s.machine.current() != job_status::running
+      || s.stopping)
+    return make_error(actors_errc::invalid_job,
+                      "job " + s.id.value + " is "
+                        + (s.stopping ? std::string{"stopping"}
+                                      : to_string(s.machine.current()))
+                        + ", not running");
+  return caf::none;
+}
+
+/// The restart strategy's answer to one more failure (with jitter from
+/// the job's seeded generator); only when the job has a strategy.
+restart_policy::decision next_restart(jm_pointer self) {
+  auto& s = self->state;
+  std::uniform_real_distribution<double> jitter{0.0, 1.0};
+  return s.restarts->on_failure(self->clock().now(), jitter(s.rng));
+}
+
 void fail_job(jm_pointer self, const std::string& cause,
               const std::string& task = {}) {
   auto& st = self->state;
@@ -255,8 +282,7 @@ void fail_job(jm_pointer self, const std::string& cause,
   st.exceptions.push_back(failure_info{wall_now(), task, cause});
   st.cause = cause;
   if (cur == job_status::running && st.restarts) {
-    std::uniform_real_distribution<double> jitter{0.0, 1.0};
-    auto d = st.restarts->on_failure(self->clock().now(), jitter(st.rng));
+    auto d = next_restart(self);
     if (d.restart) {
       st.restart_delay = d.delay;
       move_job(self, job_status::restarting);
@@ -532,8 +558,7 @@ void acquire_slots(jm_pointer self) {
           s.exceptions.push_back(failure_info{wall_now(), {}, cause});
           std::string reason = "no restart strategy";
           if (s.restarts) {
-            std::uniform_real_distribution<double> jitter{0.0, 1.0};
-            auto d = s.restarts->on_failure(self->clock().now(), jitter(s.rng));
+            auto d = next_restart(self);
             if (d.restart) {
               s.restart_delay = d.delay;
               self->send(s.rm, release_atom::value, s.id);
@@ -733,33 +758,15 @@ job_master_actor::behavior_type job_master_impl(
       s.last_checkpoint_id = std::max(s.last_checkpoint_id, id);
     },
     [=](trigger_atom) -> caf::result<uint64_t> {
-      auto& s = self->state;
-      if (!s.checkpointing || !s.checkpointing->has_storage())
-        return make_error(actors_errc::invalid_job,
-                          "job " + s.id.value
-                            + " takes no checkpoints: its descriptor sets no "
-                              "checkpointing directory");
-      if (!s.coordinator || s.machine.current() != job_status::running)
-        return make_error(actors_errc::invalid_job,
-                          "job " + s.id.value + " is "
-                            + to_string(s.machine.current()) + ", not running");
-      return self->delegate(s.coordinator, trigger_atom::value);
+      if (auto err = check_checkpointable(self))
+        return err;
+      return self->delegate(self->state.coordinator, trigger_atom::value);
     },
     [=](savepoint_atom, std::string& target,
         bool stop) -> caf::result<std::string> {
       auto& s = self->state;
-      if (!s.checkpointing || !s.checkpointing->has_storage())
-        return make_error(actors_errc::invalid_job,
-                          "job " + s.id.value
-                            + " has no checkpoint storage: set checkpointing "
-                              "dir (state.checkpoints.dir) to take savepoints");
-      if (!s.coordinator || s.machine.current() != job_status::running
-          || s.stopping)
-        return make_error(actors_errc::invalid_job,
-                          "job " + s.id.value + " is "
-                            + (s.stopping ? std::string{"stopping"}
-                                          : to_string(s.machine.current()))
-                            + ", not running");
+      if (auto err = check_checkpointable(self))
+        return err;
       auto promise = self->make_response_promise<std::string>();
       auto attempt = s.attempt;
       self

@@ -131,21 +131,6 @@ struct stream_fixture : cluster_fixture {
           }));
   }
 
-  /// Steps the cluster in 10 ms of virtual time until the job ends;
-  /// `at_step` runs before step i.
-  job_result run_stepped(const job_id& id,
-                         const std::function<void(int)>& at_step = {}) {
-    auto res = ask<job_result>(cluster.job_manager, wait_atom::value, id);
-    for (int i = 0; i < 100000 && !res->has_value(); ++i) {
-      if (at_step)
-        at_step(i);
-      sched.run();
-      sched.advance_time(std::chrono::milliseconds(10));
-    }
-    REQUIRE(res->has_value());
-    REQUIRE(res->value());
-    return *res->value();
-  }
 
   /// Like run_stepped, and checks after every step that committed output
   /// only grows: a line once visible is never taken back, and none is
@@ -375,7 +360,7 @@ TEST_CASE_FIXTURE(stream_fixture,
   sched.run(200);
   REQUIRE(refused->has_value());
   REQUIRE_FALSE(refused->value());
-  CHECK(error_text(refused->value().error()).find("takes no checkpoints")
+  CHECK(error_text(refused->value().error()).find("has no checkpoint storage")
         != std::string::npos);
   caf::anon_send(cluster.job_manager, cancel_atom::value, *id2);
   sched.run(1000);

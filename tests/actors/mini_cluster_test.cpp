@@ -18,6 +18,17 @@ using namespace weir::test;
 
 namespace {
 
+/// numbers (unbounded, 2 subtasks) -rebalance-> sink (2): runs until
+/// cancelled or failed.
+proto::JobSpec endless_job() {
+  return job_builder{"endless"}
+    .parallelism(2)
+    .vertex("numbers", "sequence")
+    .vertex("sink", "discard")
+    .rebalance("numbers", "sink")
+    .build();
+}
+
 /// A text of `lines` lines drawn from a small vocabulary with mixed case and
 /// punctuation, reproducible from `seed`.
 std::string make_text(size_t lines, unsigned seed) {
@@ -315,12 +326,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
                   "a subtask canceled behind the job master's back fails "
                   "the job") {
   start(1, 2);
-  auto id = submit(job_builder{"endless"}
-                     .parallelism(2)
-                     .vertex("numbers", "sequence")
-                     .vertex("sink", "discard")
-                     .rebalance("numbers", "sink")
-                     .build());
+  auto id = submit(endless_job());
   REQUIRE(id);
   auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
   auto tasks = deployed_tasks(*id, 4);
@@ -337,12 +343,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
                   "shutting the cluster down stops a running job's actors") {
   start(2, 2);
   auto before = sys.registry().running();
-  auto id = submit(job_builder{"endless"}
-                     .parallelism(2)
-                     .vertex("numbers", "sequence")
-                     .vertex("sink", "discard")
-                     .rebalance("numbers", "sink")
-                     .build());
+  auto id = submit(endless_job());
   REQUIRE(id);
   sched.run(3000);
   CHECK(sys.registry().running() > before);
@@ -377,12 +378,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
                   "a killed task fails its job but leaves its task manager "
                   "and its slots alive") {
   start(1, 2);
-  auto id = submit(job_builder{"endless"}
-                     .parallelism(2)
-                     .vertex("numbers", "sequence")
-                     .vertex("sink", "discard")
-                     .rebalance("numbers", "sink")
-                     .build());
+  auto id = submit(endless_job());
   REQUIRE(id);
   auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
   auto tasks = deployed_tasks(*id, 4);
@@ -403,12 +399,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
 TEST_CASE_FIXTURE(cluster_fixture,
                   "a task manager that goes down takes its tasks with it") {
   start(1, 2);
-  auto id = submit(job_builder{"endless"}
-                     .parallelism(2)
-                     .vertex("numbers", "sequence")
-                     .vertex("sink", "discard")
-                     .rebalance("numbers", "sink")
-                     .build());
+  auto id = submit(endless_job());
   REQUIRE(id);
   auto before = sys.registry().running();
   auto tasks = deployed_tasks(*id, 4);

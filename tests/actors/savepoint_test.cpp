@@ -75,22 +75,6 @@ struct savepoint_fixture : cluster_fixture {
   savepoint_fixture() {
     start(1, 4, make_test_registry(add_select_mod));
   }
-
-  /// Steps in 10 ms of virtual time until job `id` ends; `at_step` runs
-  /// before each step.
-  job_result run_stepped(const job_id& id,
-                         const std::function<void(int)>& at_step = {}) {
-    auto res = ask<job_result>(cluster.job_manager, wait_atom::value, id);
-    for (int i = 0; i < 100000 && !res->has_value(); ++i) {
-      if (at_step)
-        at_step(i);
-      sched.run();
-      sched.advance_time(std::chrono::milliseconds(10));
-    }
-    REQUIRE(res->has_value());
-    REQUIRE(res->value());
-    return *res->value();
-  }
 };
 
 } // namespace

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <doctest/doctest.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -134,6 +136,23 @@ struct cluster_fixture : deterministic_fixture {
             tasks.push_back(t);
     }
     return tasks;
+  }
+
+  /// Steps the cluster in 10 ms of virtual time until job `id` ends
+  /// (`at_step(i)` runs before step i) and returns the outcome; fails the
+  /// test if it does not end.
+  job_result run_stepped(const job_id& id,
+                         const std::function<void(int)>& at_step = {}) {
+    auto res = ask<job_result>(cluster.job_manager, wait_atom::value, id);
+    for (int i = 0; i < 100000 && !res->has_value(); ++i) {
+      if (at_step)
+        at_step(i);
+      sched.run();
+      sched.advance_time(std::chrono::milliseconds(10));
+    }
+    REQUIRE(res->has_value());
+    REQUIRE(res->value());
+    return *res->value();
   }
 
   /// Submits `spec` and runs the cluster until the job is terminal.
