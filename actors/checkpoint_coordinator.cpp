@@ -108,15 +108,15 @@ void fail_if(coordinator_pointer self,
   }
 }
 
-caf::expected<uint64_t> trigger(coordinator_pointer self,
-                                bool forced = false) {
+caf::expected<uint64_t> trigger(coordinator_pointer self, bool forced = false) {
   auto& st = self->state;
   if (st.stopped || st.tasks.empty())
     return make_error(actors_errc::invalid_job,
                       "checkpoints are not running for job " + st.job.value
-                        + (st.stopped ? std::string{": a source finished or "
-                                                    "the job is stopping"}
-                                      : std::string{": it is not running yet"}));
+                        + (st.stopped
+                             ? std::string{": a source finished or "
+                                           "the job is stopping"}
+                             : std::string{": it is not running yet"}));
   if (st.stopping)
     return make_error(actors_errc::invalid_job,
                       "job " + st.job.value
@@ -244,15 +244,15 @@ coordinator_impl(coordinator_pointer self, job_id job,
         bool stop) -> caf::result<uint64_t, std::string> {
       auto& s = self->state;
       if (target.empty())
-        return make_error(actors_errc::invalid_job,
-                          "no savepoint directory given (state.savepoints.dir)");
+        return make_error(
+          actors_errc::invalid_job,
+          "no savepoint directory given (state.savepoints.dir)");
       auto id = trigger(self, true);
       if (!id)
         return std::move(id.error());
       auto promise = self->make_response_promise<uint64_t, std::string>();
-      s.savepoints.emplace(
-        *id, coordinator_state::pending_savepoint{std::move(target), stop,
-                                                  promise});
+      s.savepoints.emplace(*id, coordinator_state::pending_savepoint{
+                                  std::move(target), stop, promise});
       if (stop)
         s.stopping = true;
       return promise;

@@ -27,9 +27,10 @@ constexpr const char* source_finished_reason = "source finished";
 /// failover after it restores what the sinks committed for it) and is then
 /// exported into its own directory. Ids start at `first_id` or after the
 /// highest id found in the job's checkpoint directory, whichever is larger.
-checkpoint_coordinator_actor spawn_checkpoint_coordinator(
-  caf::actor_system& sys, job_id job, checkpoint_settings settings,
-  std::shared_ptr<const plan> p, job_master_actor master,
-  uint64_t first_id = 1);
+checkpoint_coordinator_actor
+spawn_checkpoint_coordinator(caf::actor_system& sys, job_id job,
+                             checkpoint_settings settings,
+                             std::shared_ptr<const plan> p,
+                             job_master_actor master, uint64_t first_id = 1);
 
 } // namespace weir

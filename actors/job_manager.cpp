@@ -81,9 +81,9 @@ caf::expected<job_master_actor> running_master(jmgr_pointer self,
   if (i == s.jobs.end())
     return make_error(actors_errc::unknown_job, "no job " + id.value);
   if (is_terminal(i->second.status) || !i->second.master)
-    return make_error(actors_errc::invalid_job,
-                      "job " + id.value + " is " + to_string(i->second.status)
-                        + ", not running");
+    return make_error(actors_errc::invalid_job, "job " + id.value + " is "
+                                                  + to_string(i->second.status)
+                                                  + ", not running");
   return i->second.master;
 }
 

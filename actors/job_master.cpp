@@ -318,7 +318,8 @@ void cancel_job(jm_pointer self) {
 /// the job, or else the savepoint it was submitted with; nothing for a
 /// fresh start. An unusable savepoint is an error (the job manager checked
 /// it at submission, so it changed since).
-caf::expected<std::optional<restore_assignment>> restore_point(jm_pointer self) {
+caf::expected<std::optional<restore_assignment>>
+restore_point(jm_pointer self) {
   auto& st = self->state;
   std::optional<completed_checkpoint> from;
   if (st.checkpointing && st.checkpointing->has_storage()) {
@@ -562,14 +563,13 @@ void acquire_slots(jm_pointer self) {
             if (d.restart) {
               s.restart_delay = d.delay;
               self->send(s.rm, release_atom::value, s.id);
-              self->delayed_send(self, d.delay, restart_atom::value,
-                                 s.attempt);
+              self->delayed_send(self, d.delay, restart_atom::value, s.attempt);
               return;
             }
             reason = d.reason;
           }
-          s.cause = cause + " (no restart: " + reason
-                    + "); last failure: " + s.cause;
+          s.cause
+            = cause + " (no restart: " + reason + "); last failure: " + s.cause;
           move_job(self, job_status::failed);
           release_and_quit(self);
           return;

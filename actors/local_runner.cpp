@@ -51,9 +51,8 @@ run_local_job(const proto::JobSpec& spec,
         auto jm = cluster.job_manager;
         auto jid = *id;
         local_job_control control;
-        control.cancel = [jm, jid] {
-          caf::anon_send(jm, cancel_atom::value, jid);
-        };
+        control.cancel
+          = [jm, jid] { caf::anon_send(jm, cancel_atom::value, jid); };
         // Spawned here, not by whichever thread asks for the savepoint:
         // a thread that spawns holds on to the actor system's logger, and
         // the system's shutdown waits for that thread to let go.

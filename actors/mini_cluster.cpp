@@ -25,8 +25,9 @@ mini_cluster spawn_mini_cluster(caf::actor_system& sys,
 
 task_manager_actor mini_cluster::add_task_manager(caf::actor_system& sys,
                                                   uint32_t slots) {
-  auto tm = spawn_task_manager(sys, "tm-" + std::to_string(task_managers.size()),
-                               slots, registry, resource_manager, faults);
+  auto tm
+    = spawn_task_manager(sys, "tm-" + std::to_string(task_managers.size()),
+                         slots, registry, resource_manager, faults);
   task_managers.push_back(tm);
   return tm;
 }

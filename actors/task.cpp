@@ -405,9 +405,9 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
                                  restore ? &*restore : nullptr);
   if (!chain) {
     st.done = true;
-    auto cause = restore ? st.where() + ": restore failed: "
-                             + error_text(chain.error())
-                         : error_text(chain.error());
+    auto cause
+      = restore ? st.where() + ": restore failed: " + error_text(chain.error())
+                : error_text(chain.error());
     report(self, execution_state::failed, cause);
     self->quit(make_error(actors_errc::task_failed, cause));
     return task_actor::behavior_type::make_empty_behavior();
@@ -605,8 +605,8 @@ task_actor spawn_task(caf::actor_system& sys, std::shared_ptr<const plan> p,
                       uint32_t execution, data_plane_config cfg,
                       job_master_actor master,
                       checkpoint_coordinator_actor coordinator,
-                      std::shared_ptr<const task_checkpointing> cp,
-                      job_id job, task_manager_actor owner) {
+                      std::shared_ptr<const task_checkpointing> cp, job_id job,
+                      task_manager_actor owner) {
   return sys.spawn(task_impl, std::move(p), execution, cfg, std::move(master),
                    std::move(coordinator), std::move(cp), std::move(job),
                    std::move(owner));

@@ -114,10 +114,9 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
           cp = std::move(copy);
         }
       }
-      auto t
-        = spawn_task(self->system(), *p, req.execution, req.options.data_plane,
-                     req.master, req.coordinator, std::move(cp), req.job,
-                     task_manager_actor{self});
+      auto t = spawn_task(self->system(), *p, req.execution,
+                          req.options.data_plane, req.master, req.coordinator,
+                          std::move(cp), req.job, task_manager_actor{self});
       auto& s = self->state;
       // Monitors both ways, not a link: a task manager's death takes its
       // tasks with it, but a killed task (exit reason kill, which no exit

@@ -468,8 +468,7 @@ void keyed_state_backend::select(Row&& key, int key_group) {
 
 int keyed_state_backend::current_key_group() const {
   require_key();
-  return current_group_ >= 0 ? current_group_
-                             : key_group_of_key(*current_key_);
+  return current_group_ >= 0 ? current_group_ : key_group_of_key(*current_key_);
 }
 
 void keyed_state_backend::require_key() const {

@@ -418,8 +418,7 @@ int main(int argc, char** argv) {
       if (chk) {
         ratios.emplace_back("p=" + std::to_string(p), m.rate() / plain_rate);
         chk_stats.emplace_back("p=" + std::to_string(p), std::move(stats));
-      }
-      else
+      } else
         plain_rate = m.rate();
       table.push_back(m);
     }

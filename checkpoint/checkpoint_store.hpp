@@ -146,8 +146,8 @@ public:
   /// otherwise) and its `_metadata` marked as a savepoint, written last.
   /// Returns the directory; on failure the partial directory is removed.
   /// The checkpoint itself stays, subject to pruning as before.
-  caf::expected<std::string> export_savepoint(uint64_t id,
-                                              const std::string& target_dir) const;
+  caf::expected<std::string>
+  export_savepoint(uint64_t id, const std::string& target_dir) const;
 
   /// Reads and verifies a savepoint or checkpoint, given as its directory
   /// or its `_metadata` file (what `--from-savepoint` accepts), as
@@ -162,7 +162,8 @@ public:
 
 private:
   /// Creates a fresh, empty savepoint directory under `target_dir`.
-  caf::expected<std::string> make_savepoint_dir(const std::string& target_dir) const;
+  caf::expected<std::string>
+  make_savepoint_dir(const std::string& target_dir) const;
 
   /// Deletes completed checkpoints beyond the newest `retain_`.
   void prune();

@@ -63,7 +63,7 @@ checkpoint_tracker::checkpoint_tracker(checkpoint_settings settings,
 }
 
 std::optional<uint64_t> checkpoint_tracker::try_trigger(clock::time_point now,
-                                                       bool forced) {
+                                                        bool forced) {
   if (!forced && pending_.size() >= settings_.max_concurrent)
     return std::nullopt;
   // A min pause also keeps checkpoints from overlapping (as in Flink).

@@ -53,10 +53,9 @@ assign_restore(const completed_checkpoint& checkpoint, const plan& p,
       continue;
     const auto& v = *i->second;
     if (info.operator_() != v.op->name)
-      return mismatch(checkpoint, "vertex '" + info.id() + "' was a '"
-                                    + info.operator_()
-                                    + "' operator, the job has a '"
-                                    + v.op->name + "' there");
+      return mismatch(
+        checkpoint, "vertex '" + info.id() + "' was a '" + info.operator_()
+                      + "' operator, the job has a '" + v.op->name + "' there");
     if (info.keyed() && stateful.count(info.id()) > 0
         && info.max_parallelism() != v.max_parallelism)
       return mismatch(checkpoint,
@@ -96,10 +95,9 @@ assign_restore(const completed_checkpoint& checkpoint, const plan& p,
     for (auto vi : t.chain)
       mine.insert(p.graph.vertices[vi].id);
     for (const auto& h : md.subtasks()) {
-      bool shares = std::any_of(h.vertices().begin(), h.vertices().end(),
-                                [&](const std::string& v) {
-                                  return mine.count(v) > 0;
-                                });
+      bool shares
+        = std::any_of(h.vertices().begin(), h.vertices().end(),
+                      [&](const std::string& v) { return mine.count(v) > 0; });
       if (!shares)
         continue;
       // Key groups matter only where a shared vertex keeps keyed state.
@@ -107,11 +105,11 @@ assign_restore(const completed_checkpoint& checkpoint, const plan& p,
         h.vertices().begin(), h.vertices().end(), [&](const std::string& v) {
           return mine.count(v) > 0 && keyed.count(v) > 0;
         });
-      auto holds_keys
-        = shares_keyed && h.key_group_first() <= h.key_group_last()
-          && overlaps(static_cast<int>(h.key_group_first()),
-                      static_cast<int>(h.key_group_last()), ev.key_groups.first,
-                      ev.key_groups.last);
+      auto holds_keys = shares_keyed
+                        && h.key_group_first() <= h.key_group_last()
+                        && overlaps(static_cast<int>(h.key_group_first()),
+                                    static_cast<int>(h.key_group_last()),
+                                    ev.key_groups.first, ev.key_groups.last);
       if (h.subtask() % t.parallelism != ev.subtask && !holds_keys)
         continue;
       std::string bytes;

@@ -327,8 +327,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
       control->cancel();
       return;
     }
-    err << "weir: stopping job with a savepoint into " << savepoint_dir
-        << "..." << std::endl;
+    err << "weir: stopping job with a savepoint into " << savepoint_dir << "..."
+        << std::endl;
     control->stop_with_savepoint(savepoint_dir);
   };
   // Signals must be blocked before any thread starts.

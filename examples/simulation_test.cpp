@@ -31,11 +31,11 @@ weir::operator_descriptor bucket_operator() {
   d.name = "bucket";
   d.kind = weir::operator_kind::transform;
   d.help = "value -> {value % 10, value}";
-  d.output_fields = [](const weir::parameters&,
-                       const std::vector<std::string>&) {
-    return caf::expected<std::vector<std::string>>{
-      std::vector<std::string>{"bucket", "value"}};
-  };
+  d.output_fields
+    = [](const weir::parameters&, const std::vector<std::string>&) {
+        return caf::expected<std::vector<std::string>>{
+          std::vector<std::string>{"bucket", "value"}};
+      };
   d.factory = [](const weir::operator_context&) {
     return weir::operator_behavior{
       [](const weir::row& r, weir::collector& out) {
@@ -56,17 +56,17 @@ weir::operator_descriptor running_total_operator() {
   d.help = "{key, value} -> {key, running sum of value per key}";
   d.key_param = "key";
   d.params = {{"key", weir::param_type::field_list, true, "", "the key"}};
-  d.output_fields = [](const weir::parameters&,
-                       const std::vector<std::string>&) {
-    return caf::expected<std::vector<std::string>>{
-      std::vector<std::string>{"key", "total"}};
-  };
+  d.output_fields
+    = [](const weir::parameters&, const std::vector<std::string>&) {
+        return caf::expected<std::vector<std::string>>{
+          std::vector<std::string>{"key", "total"}};
+      };
   d.factory = [](const weir::operator_context& ctx) {
     auto total = ctx.keyed_state->value_state("total");
     return weir::operator_behavior{
       [total](const weir::row& r, weir::collector& out) mutable {
-        auto sum = total.get_or(weir::value{int64_t{0}}).as_int64()
-                   + r[1].as_int64();
+        auto sum
+          = total.get_or(weir::value{int64_t{0}}).as_int64() + r[1].as_int64();
         total.update(weir::value{sum});
         out.emit({r[0], weir::value{sum}});
       },

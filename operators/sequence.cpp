@@ -99,10 +99,10 @@ struct sequence_split {
 };
 
 /// What one sequence subtask has left to emit: its splits, taking turns
-/// value by value (unbounded splits never end). A fresh subtask has the one split its index gives it;
-/// a restored one has the splits it restored, which after rescaling may
-/// be several or none, so that every value is emitted exactly once at any
-/// parallelism.
+/// value by value (unbounded splits never end). A fresh subtask has the one
+/// split its index gives it; a restored one has the splits it restored, which
+/// after rescaling may be several or none, so that every value is emitted
+/// exactly once at any parallelism.
 struct sequence_state {
   std::vector<sequence_split> splits;
   /// The split whose turn it is.

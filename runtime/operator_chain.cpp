@@ -112,8 +112,8 @@ parse_chain_state(const std::string& bytes) {
       uint64_t kg = 0;
       std::string blob;
       if (!in.varint(kg) || kg > INT32_MAX || !in.string(blob))
-        return corrupt("truncated in the keyed state of vertex '"
-                       + part.vertex + "'");
+        return corrupt("truncated in the keyed state of vertex '" + part.vertex
+                       + "'");
       part.groups.emplace_back(static_cast<int>(kg), std::move(blob));
     }
     parts.push_back(std::move(part));
@@ -149,8 +149,8 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
     ctx.input_fields = v.input_fields;
     ctx.output_fields = v.output_fields;
     ctx.now = now;
-    ctx.restored = std::find(restored.begin(), restored.end(), v.id)
-                   != restored.end();
+    ctx.restored
+      = std::find(restored.begin(), restored.end(), v.id) != restored.end();
     if (!v.op->key_param.empty()) {
       auto& k = chain->keyed_[i];
       k.backend = std::make_unique<keyed_state_backend>(
@@ -310,8 +310,8 @@ caf::error operator_chain::restore(const std::vector<restore_source>& sources) {
             continue;
           if (auto err = backend->restore(kg, blob))
             return make_error(runtime_errc::protocol_violation,
-                              "vertex '" + ctx.vertex + "': "
-                                + error_text(err));
+                              "vertex '" + ctx.vertex
+                                + "': " + error_text(err));
         }
       }
     }

@@ -270,11 +270,10 @@ private:
         auto keys = split_list(param_or_empty(x.params, x.op->key_param));
         x.key_indexes.clear();
         for (const auto& k : keys) {
-          auto pos
-            = std::find(x.input_fields.begin(), x.input_fields.end(), k);
+          auto pos = std::find(x.input_fields.begin(), x.input_fields.end(), k);
           if (pos == x.input_fields.end())
-            return invalid_graph(label(x) + " (" + x.op->name
-                                 + ") is keyed by " + quote(k)
+            return invalid_graph(label(x) + " (" + x.op->name + ") is keyed by "
+                                 + quote(k)
                                  + ", which its input does not have");
           x.key_indexes.push_back(
             static_cast<size_t>(pos - x.input_fields.begin()));

@@ -66,8 +66,7 @@ std::string at(uint64_t id, uint32_t execution) {
 
 } // namespace
 
-caf::error armed_injector::before_state_write(uint64_t id,
-                                              uint32_t execution) {
+caf::error armed_injector::before_state_write(uint64_t id, uint32_t execution) {
   if (armed_->take(fault_kind::fail_state_write, at(id, execution)))
     return make_weir_error(1, caf::atom("weir_sim"),
                            "injected state write failure (no space left on "
@@ -113,8 +112,8 @@ with_fault_points(const operator_registry& registry,
     auto inner = d.factory;
     d.factory = [inner, armed](const operator_context& ctx) {
       auto b = std::make_shared<operator_behavior>(inner(ctx));
-      auto where = "vertex '" + ctx.vertex + "' subtask "
-                   + std::to_string(ctx.subtask);
+      auto where
+        = "vertex '" + ctx.vertex + "' subtask " + std::to_string(ctx.subtask);
       operator_behavior w{
         [b, armed, where](const row& r, collector& out) {
           if (armed->take(fault_kind::operator_exception, where))

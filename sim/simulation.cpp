@@ -213,7 +213,8 @@ run_report simulation::execute(uint64_t seed, bool faults) {
 
   sim_config sys_cfg;
   caf::actor_system sys{sys_cfg};
-  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  auto& sched
+    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   std::mt19937_64 rng{seed};
   uint64_t trace = mix(0, seed);
   std::vector<caf::actor> askers;
@@ -231,24 +232,23 @@ run_report simulation::execute(uint64_t seed, bool faults) {
 
   submit_options options;
   options.data_plane = cfg_.data_plane;
-  auto [submitted, submitter] = ask<job_id>(sys, cluster.job_manager,
-                                            submit_atom::value, spec_bytes,
-                                            options);
+  auto [submitted, submitter] = ask<job_id>(
+    sys, cluster.job_manager, submit_atom::value, spec_bytes, options);
   askers.push_back(submitter);
   while (!submitted->has_value() && sched.try_run_once())
     ; // nop
   if (!submitted->has_value() || !submitted->value()) {
-    r.violations.push_back(
-      "the job was not accepted: "
-      + (submitted->has_value() ? error_text(submitted->value().error())
+    r.violations.push_back("the job was not accepted: "
+                           + (submitted->has_value()
+                                ? error_text(submitted->value().error())
                                 : std::string{"no reply"}));
     cluster.shutdown();
     sched.run();
     return r;
   }
   auto id = *submitted->value();
-  auto [result, waiter] = ask<job_result>(sys, cluster.job_manager,
-                                          wait_atom::value, id);
+  auto [result, waiter]
+    = ask<job_result>(sys, cluster.job_manager, wait_atom::value, id);
   askers.push_back(waiter);
 
   uint32_t injected = 0;
@@ -306,8 +306,8 @@ run_report simulation::execute(uint64_t seed, bool faults) {
     if (r.steps >= cfg_.max_steps)
       break;
     ++r.steps;
-    if (faults && injected < cfg_.max_faults
-        && r.steps >= cfg_.first_fault_step && unit(rng) < cfg_.fault_rate)
+    if (faults && injected < cfg_.max_faults && r.steps >= cfg_.first_fault_step
+        && unit(rng) < cfg_.fault_rate)
       inject();
     for (auto i = replacements.begin(); i != replacements.end();) {
       if (*i > sched.clock().now()) {
@@ -319,9 +319,9 @@ run_report simulation::execute(uint64_t seed, bool faults) {
       trace = mix(trace, 0x4000 + alive.size());
       i = replacements.erase(i);
     }
-    bool fire_timer = sched.has_pending_timeout()
-                      && (sched.jobs.empty()
-                          || (faults && unit(rng) < cfg_.timer_rate));
+    bool fire_timer
+      = sched.has_pending_timeout()
+        && (sched.jobs.empty() || (faults && unit(rng) < cfg_.timer_rate));
     if (fire_timer) {
       sched.trigger_timeout();
       trace = mix(trace, static_cast<uint64_t>(
@@ -365,10 +365,11 @@ run_report simulation::execute(uint64_t seed, bool faults) {
   } else {
     r.result = *result->value();
     if (r.result.status != job_status::finished)
-      r.violations.push_back(std::string{"the job ended "} + to_string(r.result.status)
-                             + ": " + r.result.cause);
-    auto [info, asker] = ask<job_info>(sys, cluster.job_manager,
-                                       info_atom::value, id);
+      r.violations.push_back(std::string{"the job ended "}
+                             + to_string(r.result.status) + ": "
+                             + r.result.cause);
+    auto [info, asker]
+      = ask<job_info>(sys, cluster.job_manager, info_atom::value, id);
     askers.push_back(asker);
     while (!info->has_value() && sched.try_run_once())
       ; // nop
@@ -379,8 +380,9 @@ run_report simulation::execute(uint64_t seed, bool faults) {
       uint64_t last_completed = 0;
       for (const auto& c : ji.checkpoints) {
         if (!ids.insert(c.id).second)
-          r.violations.push_back("checkpoint id " + std::to_string(c.id)
-                                 + " was used twice (" + (c.completed ? "completed" : "failed: " + c.failure) + ")");
+          r.violations.push_back(
+            "checkpoint id " + std::to_string(c.id) + " was used twice ("
+            + (c.completed ? "completed" : "failed: " + c.failure) + ")");
         if (!c.completed)
           continue;
         if (c.id <= last_completed)
@@ -426,10 +428,10 @@ run_report simulation::execute(uint64_t seed, bool faults) {
                                  + "/" + std::to_string(h.subtask())
                                  + " twice");
       if (have != subtasks)
-        r.violations.push_back(
-          "completed checkpoint " + name + " holds the state of "
-          + std::to_string(have.size()) + " of the job's "
-          + std::to_string(subtasks.size()) + " subtasks");
+        r.violations.push_back("completed checkpoint " + name
+                               + " holds the state of "
+                               + std::to_string(have.size()) + " of the job's "
+                               + std::to_string(subtasks.size()) + " subtasks");
     }
     for (auto c : r.completed_checkpoints)
       if (on_disk.count(c) == 0)

@@ -131,7 +131,6 @@ struct stream_fixture : cluster_fixture {
           }));
   }
 
-
   /// Like run_stepped, and checks after every step that committed output
   /// only grows: a line once visible is never taken back, and none is
   /// visible twice.

@@ -25,19 +25,19 @@ namespace {
 /// single run: for every key k, "k,1" .. "k,n/10".
 proto::JobSpec counting_job(int64_t n, int parallelism, const std::string& out,
                             const std::string& chk) {
-  auto spec = job_builder{"counting"}
-                .parallelism(parallelism)
-                .vertex("numbers", "sequence",
-                        {{"to", std::to_string(n)}, {"rate", "1000"}})
-                .vertex("keys", "select_mod", {})
-                .vertex("counts", "aggregate",
-                        {{"key", "key"}, {"function", "count"},
-                         {"emit", "updates"}})
-                .vertex("out", "file_sink", {{"path", out}})
-                .forward("numbers", "keys")
-                .hash("keys", "counts", {"key"})
-                .forward("counts", "out")
-                .build();
+  auto spec
+    = job_builder{"counting"}
+        .parallelism(parallelism)
+        .vertex("numbers", "sequence",
+                {{"to", std::to_string(n)}, {"rate", "1000"}})
+        .vertex("keys", "select_mod", {})
+        .vertex("counts", "aggregate",
+                {{"key", "key"}, {"function", "count"}, {"emit", "updates"}})
+        .vertex("out", "file_sink", {{"path", out}})
+        .forward("numbers", "keys")
+        .hash("keys", "counts", {"key"})
+        .forward("counts", "out")
+        .build();
   auto* cp = spec.mutable_checkpointing();
   cp->set_interval_ms(100);
   cp->set_dir(chk);

@@ -24,16 +24,16 @@ const operator_registry& builtins() {
 
 /// numbers (p) -HASH-> counts (p, max parallelism `m`) -> out (p).
 plan make_job(int p, int m = 16, const std::string& counts = "counts") {
-  auto spec = job_builder{"j"}
-                .parallelism(p)
-                .max_parallelism(m)
-                .vertex("numbers", "sequence", {{"to", "100"}})
-                .vertex(counts, "aggregate",
-                        {{"key", "value"}, {"function", "count"}})
-                .vertex("out", "discard", {})
-                .hash("numbers", counts, {"value"})
-                .forward(counts, "out")
-                .build();
+  auto spec
+    = job_builder{"j"}
+        .parallelism(p)
+        .max_parallelism(m)
+        .vertex("numbers", "sequence", {{"to", "100"}})
+        .vertex(counts, "aggregate", {{"key", "value"}, {"function", "count"}})
+        .vertex("out", "discard", {})
+        .hash("numbers", counts, {"value"})
+        .forward(counts, "out")
+        .build();
   auto graph = build_job_graph(spec, builtins());
   REQUIRE_MESSAGE(graph, error_text(graph.error()));
   return make_plan(std::move(*graph));

@@ -33,8 +33,7 @@ std::map<std::string, int> lines_in(const std::string& dir) {
 /// Whether `dir` holds a committed part file.
 bool has_committed_file(const std::string& dir) {
   std::error_code ec;
-  for (fs::directory_iterator i{dir, ec}, end; !ec && i != end;
-       i.increment(ec))
+  for (fs::directory_iterator i{dir, ec}, end; !ec && i != end; i.increment(ec))
     if (i->path().filename().string().rfind("part-", 0) == 0)
       return true;
   return false;
@@ -56,15 +55,15 @@ TEST_CASE("SIGTERM with --savepoint-dir stops the job with a savepoint, and "
           "exactly") {
   temp_dir dir;
   auto out = dir / "out";
-  weir_process first{{"run", job_fixture("rate_limited_updates.pbtxt"),
-                      "--param", "out=" + out, "--param",
-                      "chk=" + (dir / "chk"), "--savepoint-dir",
-                      dir / "savepoints"}};
+  weir_process first{
+    {"run", job_fixture("rate_limited_updates.pbtxt"), "--param", "out=" + out,
+     "--param", "chk=" + (dir / "chk"), "--savepoint-dir", dir / "savepoints"}};
   REQUIRE(first.wait_for_stderr(") submitted: "));
   // Stop once a checkpoint committed output, well before the end (3 s).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   // Polls for a condition (no timing is asserted).
-  while (!has_committed_file(out) && std::chrono::steady_clock::now() < deadline)
+  while (!has_committed_file(out)
+         && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   REQUIRE(has_committed_file(out));
   first.send(SIGTERM);
@@ -80,10 +79,10 @@ TEST_CASE("SIGTERM with --savepoint-dir stops the job with a savepoint, and "
   auto partial = lines_in(out);
   CHECK(partial.size() > 0);
   CHECK(partial.size() < 3000);
-  auto r2 = run_weir({"run", job_fixture("rate_limited_updates.pbtxt"),
-                      "--param", "out=" + out, "--param",
-                      "chk=" + (dir / "chk"), "-p", "3", "--from-savepoint",
-                      savepoint});
+  auto r2
+    = run_weir({"run", job_fixture("rate_limited_updates.pbtxt"), "--param",
+                "out=" + out, "--param", "chk=" + (dir / "chk"), "-p", "3",
+                "--from-savepoint", savepoint});
   INFO("second run: " << r2.err);
   REQUIRE_FALSE(r2.timed_out);
   CHECK_EQ(r2.exit_code, 0);
@@ -97,10 +96,10 @@ TEST_CASE("SIGTERM with --savepoint-dir stops the job with a savepoint, and "
 TEST_CASE("run refuses a missing savepoint and a stray "
           "--allow-non-restored-state with exit code 2") {
   temp_dir dir;
-  auto missing = run_weir({"run", job_fixture("rate_limited_updates.pbtxt"),
-                           "--param", "out=" + (dir / "out"), "--param",
-                           "chk=" + (dir / "chk"), "--from-savepoint",
-                           dir / "nowhere"});
+  auto missing
+    = run_weir({"run", job_fixture("rate_limited_updates.pbtxt"), "--param",
+                "out=" + (dir / "out"), "--param", "chk=" + (dir / "chk"),
+                "--from-savepoint", dir / "nowhere"});
   CHECK_EQ(missing.exit_code, 2);
   CHECK(contains(missing.err, "cannot restore from savepoint"));
   CHECK(contains(missing.err, dir / "nowhere"));

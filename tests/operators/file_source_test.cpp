@@ -345,8 +345,8 @@ TEST_CASE("file_source refuses corrupt splits") {
   auto path = dir.write("in.txt", "a\nb\n");
   auto op = make_op("file_source", {{"path", path}}, {}, 0, 1, nullptr, true);
   operator_state bad;
-  bad.list("splits") = {value{int64_t{3}}, value{int64_t{2}},
-                        value{int64_t{0}}, value{int64_t{0}}};
+  bad.list("splits") = {value{int64_t{3}}, value{int64_t{2}}, value{int64_t{0}},
+                        value{int64_t{0}}};
   CHECK_THROWS_WITH_AS(op.behavior.on_restore(bad.snapshot()),
                        doctest::Contains("out of range"), std::runtime_error);
   bad.list("splits").pop_back();

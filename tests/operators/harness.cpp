@@ -27,8 +27,7 @@ const operator_registry& builtin_registry() {
 
 op_under_test make_op(const std::string& name, const parameters& params,
                       const std::vector<std::string>& input_fields, int subtask,
-                      int parallelism, const fake_clock* clock,
-                      bool restored) {
+                      int parallelism, const fake_clock* clock, bool restored) {
   const auto& registry = builtin_registry();
   auto* desc = registry.find(name);
   REQUIRE_MESSAGE(desc != nullptr, "no operator " << name);

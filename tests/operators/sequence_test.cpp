@@ -268,7 +268,8 @@ TEST_CASE("sequence refuses corrupt splits") {
   bad.list("splits") = {value{int64_t{1}}, value{int64_t{2}}};
   CHECK_THROWS_WITH_AS(op.behavior.on_restore(bad.snapshot()),
                        doctest::Contains("not triples"), std::runtime_error);
-  bad.list("splits") = {value{int64_t{1}}, value{int64_t{2}}, value{int64_t{0}}};
+  bad.list("splits")
+    = {value{int64_t{1}}, value{int64_t{2}}, value{int64_t{0}}};
   CHECK_THROWS_WITH_AS(op.behavior.on_restore(bad.snapshot()),
                        doctest::Contains("negative step"), std::runtime_error);
 }

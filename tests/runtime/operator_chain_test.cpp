@@ -860,8 +860,8 @@ TEST_CASE_FIXTURE(chain_fixture,
   saved->clear();
   for (int s = 0; s < 2; ++s) {
     auto exec = p.execution_index(1, s);
-    output_gate gate{p, exec, batch_limits{},
-                     [](size_t, std::vector<row>&&) {}, [](size_t) {}};
+    output_gate gate{p, exec, batch_limits{}, [](size_t, std::vector<row>&&) {},
+                     [](size_t) {}};
     chain_restore r{{"a", "b"}, sources};
     auto chain = operator_chain::make(
       p, exec, gate, [] { return time_point{}; }, "job", &r);

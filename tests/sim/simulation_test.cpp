@@ -98,8 +98,9 @@ job_factory keyed_updates(bool exactly_once = true,
                      .vertex("numbers", "sequence", {{"to", "6000"}})
                      .vertex("keys", "modulo", {{"m", "13"}});
     if (counter == "aggregate")
-      builder.vertex("counts", "aggregate",
-                     {{"key", "key"}, {"function", "count"}, {"emit", "updates"}});
+      builder.vertex(
+        "counts", "aggregate",
+        {{"key", "key"}, {"function", "count"}, {"emit", "updates"}});
     else
       builder.vertex("counts", counter, {{"key", "key"}});
     auto spec = builder.vertex("out", "file_sink", {{"path", dir + "/out"}})
@@ -118,24 +119,22 @@ job_factory keyed_updates(bool exactly_once = true,
 /// 1 behind a rebalance.
 job_factory two_sources() {
   return [](const std::string& dir) {
-    auto spec = job_builder{"two-sources"}
-                  .vertex("low", "sequence", {{"to", "3000"}}, 1)
-                  .vertex("high", "sequence", {{"from", "3000"}, {"to", "7000"}},
-                          2)
-                  .vertex("low_keys", "modulo", {{"m", "7"}}, 1)
-                  .vertex("high_keys", "modulo", {{"m", "7"}}, 2)
-                  .vertex("sums", "aggregate",
-                          {{"key", "key"},
-                           {"function", "count"},
-                           {"emit", "updates"}},
-                          3)
-                  .vertex("out", "file_sink", {{"path", dir + "/out"}}, 1)
-                  .forward("low", "low_keys")
-                  .forward("high", "high_keys")
-                  .hash("low_keys", "sums", {"key"})
-                  .hash("high_keys", "sums", {"key"})
-                  .rebalance("sums", "out")
-                  .build();
+    auto spec
+      = job_builder{"two-sources"}
+          .vertex("low", "sequence", {{"to", "3000"}}, 1)
+          .vertex("high", "sequence", {{"from", "3000"}, {"to", "7000"}}, 2)
+          .vertex("low_keys", "modulo", {{"m", "7"}}, 1)
+          .vertex("high_keys", "modulo", {{"m", "7"}}, 2)
+          .vertex("sums", "aggregate",
+                  {{"key", "key"}, {"function", "count"}, {"emit", "updates"}},
+                  3)
+          .vertex("out", "file_sink", {{"path", dir + "/out"}}, 1)
+          .forward("low", "low_keys")
+          .forward("high", "high_keys")
+          .hash("low_keys", "sums", {"key"})
+          .hash("high_keys", "sums", {"key"})
+          .rebalance("sums", "out")
+          .build();
     with_recovery(spec, dir, true);
     return spec;
   };
