@@ -14,6 +14,7 @@ enum class actors_errc : uint8_t {
   unknown_job,
   no_slots,
   deployment_failed,
+  version_mismatch,
 };
 
 caf::error make_error(actors_errc code, std::string text);

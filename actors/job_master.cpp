@@ -578,6 +578,34 @@ void acquire_slots(jm_pointer self) {
       });
 }
 
+/// Subtask `i` is gone without saying goodbye: crashed, killed, or lost
+/// with its task manager, for `why`.
+void execution_gone(jm_pointer self, size_t i, const std::string& why) {
+  auto& s = self->state;
+  auto& ex = s.executions[i];
+  ex.handle = nullptr;
+  if (ex.awaiting_commit) {
+    ex.awaiting_commit = false;
+    fail_job(self,
+             "subtask " + std::to_string(i) + " on task manager "
+               + ex.task_manager + " exited before its final commit: " + why,
+             subtask_label(self, i));
+    settle(self);
+    return;
+  }
+  if (is_terminal(ex.machine.current()))
+    return;
+  auto cause = "subtask " + std::to_string(i) + " on task manager "
+               + ex.task_manager + " exited unexpectedly: " + why;
+  if (ex.machine.current() == execution_state::canceling) {
+    move_exec(self, i, execution_state::canceled);
+  } else {
+    move_exec(self, i, execution_state::failed);
+    fail_job(self, cause, subtask_label(self, i));
+  }
+  settle(self);
+}
+
 job_master_actor::behavior_type job_master_impl(
   jm_pointer self, job_id id, std::string spec, submit_options options,
   std::shared_ptr<const operator_registry> registry, resource_manager_actor rm,
@@ -600,35 +628,12 @@ job_master_actor::behavior_type job_master_impl(
     }
     for (size_t i = 0; i < s.executions.size(); ++i) {
       auto& ex = s.executions[i];
-      if (!ex.handle || ex.handle.address() != dm.source)
-        continue;
-      ex.handle = nullptr;
-      if (ex.awaiting_commit) {
-        ex.awaiting_commit = false;
-        fail_job(
-          self,
-          "subtask " + std::to_string(i) + " on task manager " + ex.task_manager
-            + " exited before its final commit: "
-            + (dm.reason ? error_text(dm.reason) : std::string{"normal exit"}),
-          subtask_label(self, i));
-        settle(self);
+      if (ex.handle && ex.handle.address() == dm.source) {
+        execution_gone(self, i,
+                       dm.reason ? error_text(dm.reason)
+                                 : std::string{"normal exit"});
         break;
       }
-      if (is_terminal(ex.machine.current()))
-        break;
-      // Gone without saying goodbye: crashed, killed, or lost its node.
-      auto cause
-        = "subtask " + std::to_string(i) + " on task manager " + ex.task_manager
-          + " exited unexpectedly: "
-          + (dm.reason ? error_text(dm.reason) : std::string{"normal exit"});
-      if (ex.machine.current() == execution_state::canceling) {
-        move_exec(self, i, execution_state::canceled);
-      } else {
-        move_exec(self, i, execution_state::failed);
-        fail_job(self, cause, subtask_label(self, i));
-      }
-      settle(self);
-      break;
     }
   });
   // Plan the job: the job manager validated it already, so a failure here
@@ -787,6 +792,16 @@ job_master_actor::behavior_type job_master_impl(
           },
           [promise](caf::error& err) mutable { promise.deliver(err); });
       return promise;
+    },
+    [=](lost_atom, const std::string& tm, const std::string& cause) {
+      auto& s = self->state;
+      for (size_t i = 0; i < s.executions.size(); ++i) {
+        auto& ex = s.executions[i];
+        if (ex.handle && ex.task_manager == tm) {
+          self->demonitor(ex.handle.address());
+          execution_gone(self, i, cause);
+        }
+      }
     },
     [=](restart_atom, uint32_t attempt) {
       auto& s = self->state;

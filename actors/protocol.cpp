@@ -22,6 +22,13 @@ void register_protocol(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<slot_grant>>(
     "std::vector<weir::slot_grant>");
   cfg.add_message_type<cluster_info>("weir::cluster_info");
+  cfg.add_message_type<task_manager_registration>(
+    "weir::task_manager_registration");
+  cfg.add_message_type<task_manager_info>("weir::task_manager_info");
+  cfg.add_message_type<std::vector<task_manager_info>>(
+    "std::vector<weir::task_manager_info>");
+  cfg.add_message_type<resource_manager_actor>("weir::resource_manager_actor");
+  cfg.add_message_type<job_manager_actor>("weir::job_manager_actor");
   cfg.add_message_type<job_master_actor>("weir::job_master_actor");
   cfg.add_message_type<checkpoint_coordinator_actor>(
     "weir::checkpoint_coordinator_actor");

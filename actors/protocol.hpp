@@ -24,6 +24,10 @@
 
 namespace weir {
 
+/// The version every node of a cluster must run: a TaskManager of another
+/// version is refused at registration (the message vocabulary may differ).
+inline constexpr const char* weir_version = WEIR_VERSION;
+
 // -- atoms --------------------------------------------------------------------
 
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
@@ -40,10 +44,13 @@ using credit_atom = caf::atom_constant<caf::atom("credit")>;
 using data_atom = caf::atom_constant<caf::atom("data")>;
 using deploy_atom = caf::atom_constant<caf::atom("deploy")>;
 using end_atom = caf::atom_constant<caf::atom("end")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
 using info_atom = caf::atom_constant<caf::atom("info")>;
 using job_state_atom = caf::atom_constant<caf::atom("jobstate")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
+using lost_atom = caf::atom_constant<caf::atom("lost")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
@@ -333,6 +340,9 @@ using job_master_actor = caf::typed_actor<
   // savepoint covers and finishes, and the job is FINISHED (Flink's
   // stop-with-savepoint).
   caf::replies_to<savepoint_atom, std::string, bool>::with<std::string>,
+  // The resource manager lost task manager `id` (no heartbeat, broken
+  // connection) for `cause`: its subtasks count as failed.
+  caf::reacts_to<lost_atom, std::string, std::string>,
   // Self-sent: the restart delay of attempt `n` has passed.
   caf::reacts_to<restart_atom, uint32_t>,
   // Details of the job.
@@ -406,7 +416,54 @@ using task_actor = caf::typed_actor<
 
 /// Runs subtasks in its slots.
 using task_manager_actor = caf::typed_actor<
-  caf::replies_to<deploy_atom, deploy_request>::with<task_actor>>;
+  caf::replies_to<deploy_atom, deploy_request>::with<task_actor>,
+  // A heartbeat from the resource manager; answered with one.
+  caf::reacts_to<heartbeat_atom>,
+  // The resource manager dropped this task manager for `cause` (it missed
+  // heartbeats): cancel every task and register anew.
+  caf::reacts_to<lost_atom, std::string>,
+  // Self-sent: (re)connect to the JobManager; check its heartbeats.
+  caf::reacts_to<connect_atom>, caf::reacts_to<tick_atom>>;
+
+/// What a task manager tells the resource manager when it registers.
+struct task_manager_registration {
+  /// Unique in the cluster: "tm-0" in a mini cluster, "HOST:PORT" of its
+  /// actor port in a cluster.
+  std::string id;
+  uint32_t slots = 0;
+  /// weir_version of the task manager's process.
+  std::string version;
+  /// Process id and host, for REST's /taskmanagers.
+  int64_t pid = 0;
+  std::string host;
+  task_manager_actor handle;
+};
+
+template <class Inspector>
+typename Inspector::result_type
+inspect(Inspector& f, task_manager_registration& x) {
+  return f(caf::meta::type_name("weir::task_manager_registration"), x.id,
+           x.slots, x.version, x.pid, x.host, x.handle);
+}
+
+/// A registered task manager, for REST's /taskmanagers.
+struct task_manager_info {
+  std::string id;
+  std::string host;
+  int64_t pid = 0;
+  uint32_t slots_total = 0;
+  uint32_t slots_free = 0;
+  /// Epoch millis of registration and of its last heartbeat.
+  int64_t registered_at = 0;
+  int64_t last_heartbeat = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_manager_info& x) {
+  return f(caf::meta::type_name("weir::task_manager_info"), x.id, x.host,
+           x.pid, x.slots_total, x.slots_free, x.registered_at,
+           x.last_heartbeat);
+}
 
 /// A slot granted to a job.
 struct slot_grant {
@@ -437,9 +494,15 @@ typename Inspector::result_type inspect(Inspector& f, cluster_info& x) {
 
 /// Tracks task managers and their slots; grants slots to job masters.
 using resource_manager_actor = caf::typed_actor<
-  // A task manager offers `n` slots.
-  caf::replies_to<register_atom, std::string, uint32_t,
-                  task_manager_actor>::with<ok_atom>,
+  // A task manager offers its slots; refused for a version mismatch, a
+  // taken id or an absurd slot count.
+  caf::replies_to<register_atom, task_manager_registration>::with<ok_atom>,
+  // Task manager `id` answers a heartbeat.
+  caf::reacts_to<heartbeat_atom, std::string>,
+  // Self-sent: send heartbeats, drop the silent task managers.
+  caf::reacts_to<tick_atom>,
+  // The registered task managers.
+  caf::replies_to<list_atom>::with<std::vector<task_manager_info>>,
   // A job master asks for `n` slots, waiting at most `timeout`.
   caf::replies_to<request_atom, job_id, uint32_t,
                   caf::timespan>::with<std::vector<slot_grant>>,

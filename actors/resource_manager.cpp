@@ -1,6 +1,9 @@
 #include "actors/resource_manager.hpp"
 
 #include <map>
+#include <set>
+
+#include <caf/send.hpp>
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -21,7 +24,24 @@ struct registered_tm {
   task_manager_actor handle;
   /// Owner of each slot; an empty job id marks a free slot.
   std::vector<job_id> owners;
+  std::string host;
+  int64_t pid = 0;
+  int64_t registered_at = 0;
+  caf::actor_clock::time_point last_heard;
 };
+
+int64_t epoch_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+int64_t to_epoch_millis(caf::actor_clock::time_point t,
+                        caf::actor_clock::time_point now) {
+  return epoch_millis()
+         - std::chrono::duration_cast<std::chrono::milliseconds>(now - t)
+             .count();
+}
 
 struct pending_request {
   job_id job;
@@ -32,12 +52,31 @@ struct pending_request {
 struct resource_manager_state {
   static inline const char* name = "weir.resource_manager";
 
+  resource_manager_config cfg;
+
   std::vector<registered_tm> tms;
   std::map<uint64_t, pending_request> pending;
   uint64_t next_request = 1;
   /// The job each requester (a job master) asked for; its slots go back
   /// when it goes down.
-  std::map<caf::actor_addr, job_id> requesters;
+  std::map<caf::actor_addr, std::pair<job_id, job_master_actor>> requesters;
+
+  /// Forgets task manager `t`: its slots vanish, and the masters of the
+  /// jobs that held one learn why.
+  void drop(size_t t, const std::string& cause) {
+    auto& tm = tms[t];
+    if (!tm.handle)
+      return;
+    std::set<job_id> jobs;
+    for (const auto& owner : tm.owners)
+      if (!owner.value.empty())
+        jobs.insert(owner);
+    tm.handle = nullptr;
+    tm.owners.clear();
+    for (const auto& [addr, req] : requesters)
+      if (jobs.count(req.first) > 0 && req.second)
+        caf::anon_send(req.second, lost_atom::value, tm.id, cause);
+  }
 
   /// Frees `job`'s slots and withdraws its waiting requests.
   void release(const job_id& job) {
@@ -106,49 +145,134 @@ struct resource_manager_state {
 using rm_pointer
   = resource_manager_actor::stateful_pointer<resource_manager_state>;
 
-resource_manager_actor::behavior_type resource_manager_impl(rm_pointer self) {
+resource_manager_actor::behavior_type
+resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     if (auto i = st.requesters.find(dm.source); i != st.requesters.end()) {
-      auto job = i->second;
+      auto job = i->second.first;
       st.requesters.erase(i);
       st.release(job);
       return;
     }
-    for (auto& tm : st.tms) {
-      if (tm.handle && tm.handle.address() == dm.source) {
-        tm.handle = nullptr;
-        tm.owners.clear();
-      }
-    }
+    for (size_t t = 0; t < st.tms.size(); ++t)
+      if (st.tms[t].handle && st.tms[t].handle.address() == dm.source)
+        st.drop(t, "task manager " + st.tms[t].id + " exited: "
+                     + error_text(dm.reason));
   });
+  if (cfg.heartbeat_interval.count() > 0)
+    self->send(self, tick_atom::value);
+  self->state.cfg = std::move(cfg);
   return {
-    [=](register_atom, std::string id, uint32_t slots,
-        task_manager_actor tm) -> caf::result<ok_atom> {
+    [=](register_atom,
+        task_manager_registration& reg) -> caf::result<ok_atom> {
       auto& st = self->state;
-      if (slots == 0 || slots > max_slots_per_task_manager)
+      if (reg.version != st.cfg.version)
+        return make_error(actors_errc::version_mismatch,
+                          "task manager '" + reg.id + "' runs Weir "
+                            + reg.version + " but the JobManager runs Weir "
+                            + st.cfg.version
+                            + "; every node of a cluster must run the same "
+                              "version");
+      if (reg.slots == 0 || reg.slots > max_slots_per_task_manager)
         return make_error(actors_errc::deployment_failed,
-                          "task manager '" + id + "' offers "
-                            + std::to_string(slots) + " slots; between 1 and "
+                          "task manager '" + reg.id + "' offers "
+                            + std::to_string(reg.slots)
+                            + " slots; between 1 and "
                             + std::to_string(max_slots_per_task_manager)
                             + " are allowed");
-      for (const auto& other : st.tms)
-        if (other.handle && other.id == id)
+      for (size_t t = 0; t < st.tms.size(); ++t) {
+        auto& other = st.tms[t];
+        if (!other.handle || other.id != reg.id)
+          continue;
+        if (other.handle != reg.handle)
           return make_error(actors_errc::deployment_failed,
-                            "a task manager named '" + id
+                            "a task manager named '" + reg.id
                               + "' is already registered");
-      self->monitor(tm);
-      st.tms.push_back(registered_tm{std::move(id), std::move(tm),
-                                     std::vector<job_id>(slots)});
+        // The same task manager registers again (it lost us for a while):
+        // its old slots and tasks are gone.
+        st.drop(t, "task manager " + reg.id + " registered anew");
+      }
+      self->monitor(reg.handle);
+      registered_tm tm;
+      tm.id = std::move(reg.id);
+      tm.handle = std::move(reg.handle);
+      tm.owners.resize(reg.slots);
+      tm.host = std::move(reg.host);
+      tm.pid = reg.pid;
+      tm.registered_at = epoch_millis();
+      tm.last_heard = self->clock().now();
+      st.tms.push_back(std::move(tm));
       st.serve_pending();
       return ok_atom::value;
+    },
+    [=](heartbeat_atom, const std::string& id) {
+      auto& st = self->state;
+      for (auto& tm : st.tms) {
+        if (tm.handle && tm.id == id) {
+          tm.last_heard = self->clock().now();
+          return;
+        }
+      }
+      // A task manager we dropped: tell it, so that it registers anew.
+      if (auto h = caf::actor_cast<task_manager_actor>(self->current_sender()))
+        self->send(h, lost_atom::value,
+                   std::string{"the resource manager dropped task manager "}
+                     + id + " after missing its heartbeats");
+    },
+    [=](tick_atom) {
+      auto& st = self->state;
+      auto now = self->clock().now();
+      for (size_t t = 0; t < st.tms.size(); ++t) {
+        auto& tm = st.tms[t];
+        if (!tm.handle)
+          continue;
+        if (now - tm.last_heard > st.cfg.heartbeat_timeout) {
+          auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
+            now - tm.last_heard);
+          self->demonitor(tm.handle.address());
+          st.drop(t, "task manager " + tm.id + " sent no heartbeat for "
+                       + std::to_string(silent.count())
+                       + " ms (heartbeat.timeout "
+                       + std::to_string(
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                           st.cfg.heartbeat_timeout)
+                           .count())
+                       + " ms)");
+          continue;
+        }
+        self->send(tm.handle, heartbeat_atom::value);
+      }
+      self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
+    },
+    [=](list_atom) {
+      auto& st = self->state;
+      std::vector<task_manager_info> out;
+      auto now = self->clock().now();
+      for (const auto& tm : st.tms) {
+        if (!tm.handle)
+          continue;
+        task_manager_info info;
+        info.id = tm.id;
+        info.host = tm.host;
+        info.pid = tm.pid;
+        info.slots_total = static_cast<uint32_t>(tm.owners.size());
+        for (const auto& owner : tm.owners)
+          if (owner.value.empty())
+            ++info.slots_free;
+        info.registered_at = tm.registered_at;
+        info.last_heartbeat = to_epoch_millis(tm.last_heard, now);
+        out.push_back(std::move(info));
+      }
+      return out;
     },
     [=](request_atom, job_id job, uint32_t count,
         caf::timespan timeout) -> caf::result<std::vector<slot_grant>> {
       auto& st = self->state;
       if (auto sender = self->current_sender()) {
         auto addr = caf::actor_cast<caf::actor_addr>(sender);
-        if (st.requesters.emplace(addr, job).second)
+        auto master = caf::actor_cast<job_master_actor>(sender);
+        if (st.requesters.emplace(addr, std::make_pair(job, master)).second)
           self->monitor(addr);
       }
       if (st.pending.empty())
@@ -163,7 +287,7 @@ resource_manager_actor::behavior_type resource_manager_impl(rm_pointer self) {
     [=](release_atom, const job_id& job) {
       auto& st = self->state;
       for (auto i = st.requesters.begin(); i != st.requesters.end();) {
-        if (i->second == job) {
+        if (i->second.first == job) {
           self->demonitor(i->first);
           i = st.requesters.erase(i);
         } else {
@@ -205,8 +329,9 @@ resource_manager_actor::behavior_type resource_manager_impl(rm_pointer self) {
 
 } // namespace
 
-resource_manager_actor spawn_resource_manager(caf::actor_system& sys) {
-  return sys.spawn(resource_manager_impl);
+resource_manager_actor spawn_resource_manager(caf::actor_system& sys,
+                                              resource_manager_config cfg) {
+  return sys.spawn(resource_manager_impl, std::move(cfg));
 }
 
 } // namespace weir

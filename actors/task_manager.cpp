@@ -4,6 +4,9 @@
 #include <set>
 
 #include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/node_id.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -20,15 +23,22 @@ namespace {
 struct task_manager_state {
   static inline const char* name = "weir.task_manager";
 
-  std::string id;
-  uint32_t slots = 0;
-  std::shared_ptr<fault_injector> faults;
-  std::shared_ptr<const operator_registry> registry;
+  task_manager_config cfg;
+  /// The resource manager while registered with it; null otherwise.
+  resource_manager_actor rm;
+  /// A connection attempt or registration is under way.
+  bool connecting = false;
+  caf::actor_clock::time_point last_heard;
   /// Plans of the jobs with live tasks here, and their task counts.
   std::map<job_id, std::shared_ptr<const plan>> plans;
   std::map<job_id, std::shared_ptr<const task_checkpointing>> checkpointing;
   std::map<job_id, size_t> live_tasks;
-  std::map<caf::actor_addr, job_id> task_jobs;
+  std::map<caf::actor_addr, std::pair<job_id, task_actor>> tasks;
+
+  void event(bool ok, const std::string& what) const {
+    if (cfg.on_event)
+      cfg.on_event(ok, what);
+  }
 };
 
 using tm_pointer = task_manager_actor::stateful_pointer<task_manager_state>;
@@ -42,11 +52,20 @@ caf::expected<std::shared_ptr<const plan>> plan_for(tm_pointer self,
   proto::JobSpec spec;
   if (!spec.ParseFromString(req.spec))
     return make_error(actors_errc::deployment_failed,
-                      "task manager " + st.id + ": job descriptor of job "
+                      "task manager " + st.cfg.id + ": job descriptor of job "
                         + req.job.value + " does not parse");
+  auto registry = st.cfg.registry;
+  if (st.cfg.job_registry) {
+    auto reg = st.cfg.job_registry(spec);
+    if (!reg)
+      return make_error(actors_errc::deployment_failed,
+                        "task manager " + st.cfg.id + ": "
+                          + error_text(reg.error()));
+    registry = std::move(*reg);
+  }
   graph_options opts;
   opts.default_parallelism = req.options.default_parallelism;
-  auto graph = build_job_graph(spec, *st.registry, opts);
+  auto graph = build_job_graph(spec, *registry, opts);
   if (!graph)
     return graph.error();
   auto p = std::make_shared<const plan>(make_plan(std::move(*graph)));
@@ -58,42 +77,155 @@ caf::expected<std::shared_ptr<const plan>> plan_for(tm_pointer self,
     cp->exactly_once = settings->exactly_once;
     cp->dir = settings->dir;
     cp->retained = settings->retained;
-    cp->faults = st.faults;
+    cp->faults = st.cfg.faults;
     st.checkpointing.emplace(req.job, std::move(cp));
   }
   return p;
 }
 
-task_manager_actor::behavior_type
-task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
-                  std::shared_ptr<const operator_registry> registry,
-                  resource_manager_actor rm,
-                  std::shared_ptr<fault_injector> faults) {
+std::string jobmanager_endpoint(const task_manager_config& cfg) {
+  return cfg.jobmanager_host + ":" + std::to_string(cfg.jobmanager_port);
+}
+
+void connect(tm_pointer self);
+
+/// Tries again after the reconnect delay.
+void retry(tm_pointer self, const std::string& why) {
   auto& st = self->state;
-  st.id = id;
-  st.faults = std::move(faults);
-  st.slots = slots;
-  st.registry = std::move(registry);
+  st.connecting = false;
+  st.event(false, why + "; retrying in "
+                    + std::to_string(
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                        st.cfg.reconnect_delay)
+                        .count())
+                    + " ms");
+  self->delayed_send(self, st.cfg.reconnect_delay, connect_atom::value);
+}
+
+void register_with(tm_pointer self, resource_manager_actor rm) {
+  auto& st = self->state;
+  task_manager_registration reg;
+  reg.id = st.cfg.id;
+  reg.slots = st.cfg.slots;
+  reg.version = st.cfg.version;
+  reg.pid = st.cfg.pid;
+  reg.host = st.cfg.host;
+  reg.handle = task_manager_actor{self};
+  self->request(rm, caf::infinite, register_atom::value, std::move(reg))
+    .then(
+      [self, rm](ok_atom) {
+        auto& s = self->state;
+        s.connecting = false;
+        s.rm = rm;
+        s.last_heard = self->clock().now();
+        self->monitor(rm);
+        s.event(true, "task manager " + s.cfg.id + " registered "
+                        + std::to_string(s.cfg.slots) + " slots");
+      },
+      [self](caf::error& err) {
+        auto& s = self->state;
+        // A refusal (another version, a taken id) will not change by
+        // trying again; a lost connection may.
+        if (err.category() == caf::atom("weir_actor")) {
+          s.event(false, "registration refused: " + error_text(err));
+          self->quit(std::move(err));
+          return;
+        }
+        if (s.cfg.resource_manager) {
+          self->quit(std::move(err));
+          return;
+        }
+        retry(self, "registration with the JobManager at "
+                      + jobmanager_endpoint(s.cfg)
+                      + " failed: " + error_text(err));
+      });
+}
+
+void connect(tm_pointer self) {
+  auto& st = self->state;
+  if (st.rm || st.connecting)
+    return;
+  st.connecting = true;
+  if (st.cfg.resource_manager) {
+    register_with(self, st.cfg.resource_manager);
+    return;
+  }
+  auto mm = self->system().middleman().actor_handle();
+  self
+    ->request(mm, caf::infinite, connect_atom::value, st.cfg.jobmanager_host,
+              st.cfg.jobmanager_port)
+    .then(
+      [self](const caf::node_id&, caf::strong_actor_ptr& ptr,
+             const std::set<std::string>&) {
+        if (!ptr) {
+          retry(self, "no JobManager is published at "
+                        + jobmanager_endpoint(self->state.cfg));
+          return;
+        }
+        register_with(self, caf::actor_cast<resource_manager_actor>(ptr));
+      },
+      [self](caf::error& err) {
+        retry(self, "cannot reach the JobManager at "
+                      + jobmanager_endpoint(self->state.cfg) + ": "
+                      + error_text(err));
+      });
+}
+
+/// The JobManager is gone (or dropped us): cancel every task, since their
+/// job masters will redeploy elsewhere, and register anew.
+void lose_jobmanager(tm_pointer self, const std::string& cause,
+                     bool reconnect_now) {
+  auto& st = self->state;
+  if (!st.rm)
+    return;
+  self->demonitor(st.rm.address());
+  st.rm = nullptr;
+  st.event(false, "lost the JobManager: " + cause + "; cancelling "
+                    + std::to_string(st.tasks.size()) + " tasks");
+  for (auto& [addr, entry] : st.tasks)
+    self->send_exit(entry.second, caf::exit_reason::user_shutdown);
+  if (st.cfg.resource_manager) {
+    // In one process a lost resource manager means the cluster stops.
+    self->quit(caf::exit_reason::user_shutdown);
+    return;
+  }
+  if (reconnect_now)
+    connect(self);
+  else
+    self->delayed_send(self, st.cfg.reconnect_delay, connect_atom::value);
+}
+
+task_manager_actor::behavior_type task_manager_impl(tm_pointer self,
+                                                    task_manager_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
-    auto i = s.task_jobs.find(dm.source);
-    if (i == s.task_jobs.end())
+    if (s.rm && s.rm.address() == dm.source) {
+      lose_jobmanager(self, "connection closed (" + error_text(dm.reason) + ")",
+                      false);
       return;
-    auto job = i->second;
-    s.task_jobs.erase(i);
+    }
+    auto i = s.tasks.find(dm.source);
+    if (i == s.tasks.end())
+      return;
+    auto job = i->second.first;
+    s.tasks.erase(i);
     if (--s.live_tasks[job] == 0) {
       s.live_tasks.erase(job);
       s.plans.erase(job);
       s.checkpointing.erase(job);
     }
   });
-  self
-    ->request(rm, caf::infinite, register_atom::value, id, slots,
-              task_manager_actor{self})
-    .then([](ok_atom) {},
-          [self](caf::error& err) { self->quit(std::move(err)); });
+  connect(self);
+  if (st.cfg.heartbeat_interval.count() > 0)
+    self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
   return {
     [=](deploy_atom, const deploy_request& req) -> caf::result<task_actor> {
+      if (!self->state.rm)
+        return make_error(actors_errc::deployment_failed,
+                          "task manager " + self->state.cfg.id
+                            + " is not registered with a JobManager");
       auto p = plan_for(self, req);
       if (!p)
         return std::move(p.error());
@@ -122,22 +254,56 @@ task_manager_impl(tm_pointer self, std::string id, uint32_t slots,
       // tasks with it, but a killed task (exit reason kill, which no exit
       // handler can trap) must not take its task manager along.
       self->monitor(t);
-      s.task_jobs.emplace(t.address(), req.job);
+      s.tasks.emplace(t.address(), std::make_pair(req.job, t));
       ++s.live_tasks[req.job];
       return t;
+    },
+    [=](heartbeat_atom) {
+      auto& s = self->state;
+      if (!s.rm)
+        return;
+      s.last_heard = self->clock().now();
+      self->send(s.rm, heartbeat_atom::value, s.cfg.id);
+    },
+    [=](lost_atom, const std::string& cause) {
+      lose_jobmanager(self, cause, true);
+    },
+    [=](connect_atom) { connect(self); },
+    [=](tick_atom) {
+      auto& s = self->state;
+      auto now = self->clock().now();
+      if (s.rm && now - s.last_heard > s.cfg.heartbeat_timeout) {
+        auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
+          now - s.last_heard);
+        lose_jobmanager(self,
+                        "no heartbeat for " + std::to_string(silent.count())
+                          + " ms",
+                        false);
+      }
+      self->delayed_send(self, s.cfg.heartbeat_interval, tick_atom::value);
     },
   };
 }
 
 } // namespace
 
+task_manager_actor spawn_task_manager(caf::actor_system& sys,
+                                      task_manager_config cfg) {
+  return sys.spawn(task_manager_impl, std::move(cfg));
+}
+
 task_manager_actor
 spawn_task_manager(caf::actor_system& sys, std::string id, uint32_t slots,
                    std::shared_ptr<const operator_registry> registry,
                    resource_manager_actor rm,
                    std::shared_ptr<fault_injector> faults) {
-  return sys.spawn(task_manager_impl, std::move(id), slots, std::move(registry),
-                   std::move(rm), std::move(faults));
+  task_manager_config cfg;
+  cfg.id = std::move(id);
+  cfg.slots = slots;
+  cfg.registry = std::move(registry);
+  cfg.resource_manager = std::move(rm);
+  cfg.faults = std::move(faults);
+  return spawn_task_manager(sys, std::move(cfg));
 }
 
 } // namespace weir

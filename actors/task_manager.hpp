@@ -1,20 +1,68 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+
+#include <caf/timespan.hpp>
 
 #include "actors/faults.hpp"
 #include "actors/protocol.hpp"
 #include "api/registry.hpp"
+#include "weir/proto/job_spec.pb.h"
 
 namespace weir {
 
-/// Spawns a task manager with `slots` slots that registers with `rm` under
-/// `id`. It plans each job once (from the JobSpec in the deploy request,
-/// with `registry`), spawns and monitors the job's tasks, and drops the
-/// plan when the job's last task exited.
-/// `faults`, when set, reaches every task (deterministic fault injection).
+/// Loads what a job needs beyond the task manager's registry (its user
+/// library, fetched from the JobManager) and returns the registry to plan
+/// it with; called once per job, before its first task deploys.
+using job_registry_fn = std::function<caf::expected<
+  std::shared_ptr<const operator_registry>>(const proto::JobSpec&)>;
+
+/// Settings of one task manager.
+struct task_manager_config {
+  /// Unique in the cluster ("tm-0"; "HOST:PORT" of a TaskManager process).
+  std::string id;
+  uint32_t slots = 1;
+  /// Operators its tasks can run.
+  std::shared_ptr<const operator_registry> registry;
+  /// When set, replaces `registry` per job (user libraries).
+  job_registry_fn job_registry;
+  /// The resource manager to register with, when it lives in this process
+  /// (mini clusters); null when `jobmanager_host` names a remote one.
+  resource_manager_actor resource_manager;
+  /// Where the JobManager's resource manager is published (TaskManager
+  /// processes). The task manager connects, registers, and when it loses
+  /// the JobManager (broken connection, missing heartbeats) cancels its
+  /// tasks and reconnects every `reconnect_delay`, for ever.
+  std::string jobmanager_host;
+  uint16_t jobmanager_port = 0;
+  caf::timespan reconnect_delay = std::chrono::seconds(1);
+  /// Silence from the resource manager after which the JobManager counts as
+  /// lost, checked every `heartbeat_interval`; zero: not checked.
+  caf::timespan heartbeat_interval{0};
+  caf::timespan heartbeat_timeout{0};
+  /// What it reports at registration.
+  std::string version = weir_version;
+  std::string host;
+  int64_t pid = 0;
+  /// Called (from an actor thread) whenever it registered, or failed to
+  /// connect or register, with a line to log; may be empty.
+  std::function<void(bool ok, const std::string& what)> on_event;
+  /// Deterministic fault injection for every task (sim/); null normally.
+  std::shared_ptr<fault_injector> faults;
+};
+
+/// Spawns a task manager that registers its slots with the resource
+/// manager. It plans each job once (from the JobSpec in the deploy
+/// request), spawns and monitors the job's tasks, and drops the plan when
+/// the job's last task exited. A refused registration (another version, a
+/// taken id) ends it with that error.
+task_manager_actor spawn_task_manager(caf::actor_system& sys,
+                                      task_manager_config cfg);
+
+/// The mini cluster's form: `slots` slots, registering with `rm` as `id`.
 task_manager_actor
 spawn_task_manager(caf::actor_system& sys, std::string id, uint32_t slots,
                    std::shared_ptr<const operator_registry> registry,
