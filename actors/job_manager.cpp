@@ -133,9 +133,17 @@ job_manager_impl(jmgr_pointer self,
                           "the submitted job descriptor does not parse");
       if (auto err = check(options.data_plane))
         return err;
+      auto registry = s.registry;
+      if (s.cfg.job_registry) {
+        auto reg = s.cfg.job_registry(parsed);
+        if (!reg)
+          return make_error(actors_errc::invalid_job,
+                            error_text(reg.error()));
+        registry = std::move(*reg);
+      }
       graph_options opts;
       opts.default_parallelism = options.default_parallelism;
-      auto graph = build_job_graph(parsed, *s.registry, opts);
+      auto graph = build_job_graph(parsed, *registry, opts);
       if (!graph)
         return std::move(graph.error());
       if (!options.savepoint_path.empty()) {
@@ -157,7 +165,7 @@ job_manager_impl(jmgr_pointer self,
       job_record rec;
       rec.name = graph->name;
       rec.master = spawn_job_master(self->system(), id, std::move(spec),
-                                    options, s.registry, s.rm,
+                                    options, registry, s.rm,
                                     job_listener_actor{self}, s.cfg.master);
       self->monitor(rec.master);
       self->link_to(rec.master);

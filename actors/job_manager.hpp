@@ -15,6 +15,9 @@ struct job_manager_config {
   /// Seeds job id generation (fixed in tests for reproducible ids; 0 picks a
   /// random seed).
   uint64_t seed = 0;
+  /// When set, gives each submitted job its registry (user libraries);
+  /// otherwise every job uses the job manager's.
+  job_registry_fn job_registry;
 };
 
 /// Spawns the job manager: validates submitted jobs (replying with an error

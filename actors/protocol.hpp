@@ -503,6 +503,8 @@ using resource_manager_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
   // The registered task managers.
   caf::replies_to<list_atom>::with<std::vector<task_manager_info>>,
+  // The bytes of uploaded user library `id` (TaskManagers fetch them).
+  caf::replies_to<fetch_atom, std::string>::with<std::string>,
   // A job master asks for `n` slots, waiting at most `timeout`.
   caf::replies_to<request_atom, job_id, uint32_t,
                   caf::timespan>::with<std::vector<slot_grant>>,

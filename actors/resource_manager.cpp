@@ -245,6 +245,16 @@ resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
       }
       self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
     },
+    [=](fetch_atom, const std::string& id) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (!st.cfg.fetch_library)
+        return make_error(actors_errc::unknown_job,
+                          "this cluster keeps no user libraries");
+      auto bytes = st.cfg.fetch_library(id);
+      if (!bytes)
+        return std::move(bytes.error());
+      return std::move(*bytes);
+    },
     [=](list_atom) {
       auto& st = self->state;
       std::vector<task_manager_info> out;

@@ -1,6 +1,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <string>
+
+#include <caf/expected.hpp>
 
 #include <caf/timespan.hpp>
 
@@ -16,6 +20,9 @@ struct resource_manager_config {
   /// Silence after which a task manager counts as dead: its slots vanish
   /// and the jobs that used them are told (lost_atom).
   caf::timespan heartbeat_timeout{0};
+  /// Serves fetch_atom: the bytes of an uploaded user library by id; null:
+  /// no libraries here.
+  std::function<caf::expected<std::string>(const std::string&)> fetch_library;
   /// The version a task manager must run to register.
   std::string version = weir_version;
 };

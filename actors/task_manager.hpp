@@ -10,15 +10,8 @@
 #include "actors/faults.hpp"
 #include "actors/protocol.hpp"
 #include "api/registry.hpp"
-#include "weir/proto/job_spec.pb.h"
 
 namespace weir {
-
-/// Loads what a job needs beyond the task manager's registry (its user
-/// library, fetched from the JobManager) and returns the registry to plan
-/// it with; called once per job, before its first task deploys.
-using job_registry_fn = std::function<caf::expected<
-  std::shared_ptr<const operator_registry>>(const proto::JobSpec&)>;
 
 /// Settings of one task manager.
 struct task_manager_config {

@@ -10,6 +10,7 @@
 
 #include "api/error.hpp"
 #include "api/operator.hpp"
+#include "weir/proto/job_spec.pb.h"
 
 namespace weir {
 
@@ -103,6 +104,13 @@ public:
 private:
   std::map<std::string, operator_descriptor> ops_;
 };
+
+/// The registry a job is planned with: the process's own, or that plus the
+/// operators of the job's user library (JobSpec.library). Called by the
+/// job manager at submission and by each task manager before it deploys
+/// the job's first task.
+using job_registry_fn = std::function<caf::expected<
+  std::shared_ptr<const operator_registry>>(const proto::JobSpec&)>;
 
 /// Splits a comma-separated list, trimming blanks; empty items are dropped.
 std::vector<std::string> split_list(const std::string& text);

@@ -174,6 +174,8 @@ const std::vector<option>& options() {
     path(
       "state.savepoints.dir",
       [](auto& c) -> auto& { return c.savepoints_dir; }),
+    path(
+      "blob.storage.directory", [](auto& c) -> auto& { return c.blob_dir; }),
     {"log.level", "one of trace, debug, info, warn, error, off",
      [](cluster_config& cfg, const std::string& text) {
        auto level = parse_log_level(trim(text));

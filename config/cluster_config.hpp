@@ -39,6 +39,7 @@ const char* to_string(network_compression x);
 ///   heartbeat.timeout                duration    5 s   (Flink: 50 s)
 ///   slot.request.timeout             duration    1 min (Flink: 5 min)
 ///   state.savepoints.dir             path        none
+///   blob.storage.directory           path        a fresh temporary directory
 ///   log.level                        level       info
 ///   log.dir                          path        . (the working directory)
 ///   execution.checkpointing.*, state.checkpoints.*, restart-strategy.*:
@@ -108,6 +109,11 @@ struct cluster_config {
   /// state.savepoints.dir: the default target of savepoints; empty: every
   /// savepoint request must name its directory.
   std::string savepoints_dir;
+
+  /// blob.storage.directory: where the JobManager keeps uploaded user
+  /// libraries and TaskManagers cache the ones they fetched; empty: a
+  /// directory under the system's temporary directory.
+  std::string blob_dir;
 
   // -- job defaults -----------------------------------------------------------
 

@@ -12,7 +12,7 @@ packages=(
   libboost-program-options-dev
   libyaml-cpp-dev
   libspdlog-dev
-  libcpp-httplib-dev nlohmann-json3-dev
+  libcpp-httplib-dev nlohmann-json3-dev libssl-dev
 )
 
 missing=()

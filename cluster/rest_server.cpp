@@ -1,0 +1,80 @@
+#include "cluster/rest_server.hpp"
+
+#include <httplib.h>
+
+#include "cluster/error.hpp"
+
+namespace weir {
+
+namespace {
+
+void serve(rest_api& api, const httplib::Request& req,
+           httplib::Response& res) {
+  http_request r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params)
+    r.query[k] = v;
+  r.body = req.body;
+  auto out = api.handle(r);
+  res.status = out.status;
+  res.set_content(out.body, "application/json");
+}
+
+} // namespace
+
+caf::expected<std::unique_ptr<rest_server>>
+rest_server::start(std::shared_ptr<rest_api> api, const std::string& address,
+                   uint16_t port, uint64_t max_body) {
+  std::unique_ptr<rest_server> srv{new rest_server};
+  srv->api_ = std::move(api);
+  srv->server_ = std::make_unique<httplib::Server>();
+  auto& s = *srv->server_;
+  s.set_payload_max_length(max_body);
+  auto* a = srv->api_.get();
+  auto handler = [a](const httplib::Request& req, httplib::Response& res) {
+    serve(*a, req, res);
+  };
+  s.Get(".*", handler);
+  s.Post(".*", handler);
+  s.Patch(".*", handler);
+  s.Put(".*", handler);
+  s.Delete(".*", handler);
+  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    // Errors httplib raises itself (413 for a body over the limit, 400 for
+    // a malformed request) get a JSON body like ours.
+    if (!res.body.empty())
+      return;
+    std::string what = res.status == 413
+                         ? "the request body exceeds "
+                           "rest.server.max-content-length"
+                         : "bad request (HTTP " + std::to_string(res.status)
+                             + ")";
+    res.set_content("{\"errors\":[\"" + what + "\"]}", "application/json");
+  });
+  int bound = 0;
+  if (port == 0)
+    bound = s.bind_to_any_port(address);
+  else
+    bound = s.bind_to_port(address, port) ? port : -1;
+  if (bound <= 0)
+    return make_error(cluster_errc::cannot_listen,
+                      "rest.port " + std::to_string(port) + " on " + address
+                        + ": cannot listen");
+  srv->port_ = static_cast<uint16_t>(bound);
+  srv->thread_ = std::thread{[&s] { s.listen_after_bind(); }};
+  return srv;
+}
+
+rest_server::~rest_server() {
+  stop();
+}
+
+void rest_server::stop() {
+  if (server_)
+    server_->stop();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+} // namespace weir

@@ -1,0 +1,118 @@
+#include "cluster/user_library.hpp"
+
+#include <dlfcn.h>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/protocol.hpp"
+#include "api/library.hpp"
+#include "cluster/error.hpp"
+#include "cluster/library_store.hpp"
+
+namespace fs = std::filesystem;
+
+namespace weir {
+
+namespace {
+
+using entry_fn = const char* (*)(operator_registry*);
+
+/// Libraries loaded so far, by path, with the registries they gave.
+std::mutex loaded_mtx;
+std::map<std::pair<std::string, const operator_registry*>,
+         std::shared_ptr<const operator_registry>>
+  loaded;
+
+} // namespace
+
+caf::expected<std::shared_ptr<const operator_registry>>
+load_operator_library(const std::string& path,
+                      const std::shared_ptr<const operator_registry>& base) {
+  std::lock_guard<std::mutex> guard{loaded_mtx};
+  auto key = std::make_pair(path, base.get());
+  if (auto i = loaded.find(key); i != loaded.end())
+    return i->second;
+  auto* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* why = ::dlerror();
+    return make_error(cluster_errc::bad_library,
+                      "cannot load user library '" + path
+                        + "': " + (why ? why : "unknown error"));
+  }
+  auto entry
+    = reinterpret_cast<entry_fn>(::dlsym(handle, WEIR_OPERATOR_LIBRARY_ENTRY));
+  if (entry == nullptr)
+    return make_error(cluster_errc::bad_library,
+                      "user library '" + path + "' has no entry point "
+                        WEIR_OPERATOR_LIBRARY_ENTRY
+                        " (define it with WEIR_OPERATOR_LIBRARY)");
+  auto reg = std::make_shared<operator_registry>(*base);
+  if (const char* err = entry(reg.get()))
+    return make_error(cluster_errc::bad_library,
+                      "user library '" + path + "' failed to register its "
+                        "operators: " + err);
+  loaded.emplace(key, reg);
+  return std::shared_ptr<const operator_registry>{reg};
+}
+
+caf::expected<std::shared_ptr<const operator_registry>>
+registry_for(const proto::JobSpec& spec,
+             const std::shared_ptr<const operator_registry>& base,
+             const library_resolver& resolve) {
+  if (!spec.library_id().empty()) {
+    auto file = resolve(spec.library_id());
+    if (!file)
+      return file.error();
+    return load_operator_library(*file, base);
+  }
+  if (!spec.library().empty())
+    return load_operator_library(spec.library(), base);
+  return base;
+}
+
+caf::expected<std::string> fetch_library(caf::actor_system& sys,
+                                         const std::string& host,
+                                         uint16_t port, const std::string& id,
+                                         const std::string& cache) {
+  if (!is_library_id(id))
+    return make_error(cluster_errc::bad_library,
+                      "'" + id + "' is not a library id");
+  std::error_code ec;
+  auto dir = cache;
+  if (dir.empty())
+    dir = (fs::temp_directory_path(ec) / "weir-library-cache").string();
+  fs::create_directories(dir, ec);
+  auto file = dir + "/" + id + ".so";
+  if (fs::exists(file, ec)) {
+    auto bytes = read_library_file(file);
+    if (bytes && library_id(*bytes) == id)
+      return file;
+  }
+  auto rm = sys.middleman().remote_actor<resource_manager_actor>(host, port);
+  if (!rm)
+    return make_error(cluster_errc::unreachable,
+                      "cannot fetch user library " + id + " from "
+                        + host + ":" + std::to_string(port) + ": "
+                        + error_text(rm.error()));
+  caf::scoped_actor self{sys};
+  caf::expected<std::string> bytes = caf::error{};
+  self->request(*rm, std::chrono::seconds(60), fetch_atom::value, id)
+    .receive([&](std::string& x) { bytes = std::move(x); },
+             [&](caf::error& err) { bytes = std::move(err); });
+  if (!bytes)
+    return make_error(cluster_errc::bad_library,
+                      "cannot fetch user library " + id + ": "
+                        + error_text(bytes.error()));
+  if (library_id(*bytes) != id)
+    return make_error(cluster_errc::bad_library,
+                      "user library " + id + " arrived corrupted");
+  if (auto err = write_library_file(file, *bytes))
+    return err;
+  return file;
+}
+
+} // namespace weir

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "api/registry.hpp"
+
+namespace weir {
+
+/// Loads the shared library at `path` (dlopen; loaded once per process
+/// and never unloaded, since operators built from it may live anywhere)
+/// and returns `base` plus its operators. Errors name the library: it does
+/// not load (dlerror's words), lacks the WEIR_OPERATOR_LIBRARY entry point,
+/// or its entry point fails (a name clash with a built-in, say).
+caf::expected<std::shared_ptr<const operator_registry>>
+load_operator_library(const std::string& path,
+                      const std::shared_ptr<const operator_registry>& base);
+
+/// Maps a library id (JobSpec.library_id) to a local file.
+using library_resolver
+  = std::function<caf::expected<std::string>(const std::string& id)>;
+
+/// The registry to plan `spec` with: `base` when it names no library;
+/// with the operators of the library it names otherwise, by id (resolved
+/// with `resolve`) or by path (JobSpec.library, read where it runs).
+caf::expected<std::shared_ptr<const operator_registry>>
+registry_for(const proto::JobSpec& spec,
+             const std::shared_ptr<const operator_registry>& base,
+             const library_resolver& resolve);
+
+/// A TaskManager's resolver: the file `<cache>/<id>.so`, fetched from the
+/// JobManager at `host`:`port` (its resource manager's fetch_atom) unless
+/// it is there already, and checked against its id.
+caf::expected<std::string> fetch_library(caf::actor_system& sys,
+                                         const std::string& host,
+                                         uint16_t port, const std::string& id,
+                                         const std::string& cache);
+
+} // namespace weir
