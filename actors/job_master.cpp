@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "actors/job_master.hpp"
 
 #include <chrono>
@@ -474,6 +475,10 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
   for (const auto& g : grants)
     refs.push_back(slot_ref{g.task_manager_index, g.slot});
   auto assignment = assign_slots(*st.p, refs);
+  std::vector<std::string> peers;
+  for (const auto& g : grants)
+    if (std::find(peers.begin(), peers.end(), g.task_manager_id) == peers.end())
+      peers.push_back(g.task_manager_id);
   for (size_t i = 0; i < st.executions.size(); ++i) {
     size_t g = 0;
     while (!(refs[g] == assignment[i]))
@@ -491,6 +496,7 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
     req.slot = grant.slot;
     req.master = job_master_actor{self};
     req.coordinator = st.coordinator;
+    req.peers = peers;
     if (*restore) {
       const auto& r = **restore;
       req.restore_dir = r.dir;

@@ -370,13 +370,18 @@ struct deploy_request {
   std::string restore_dir;
   std::vector<std::string> restore_vertices;
   std::vector<std::string> restore_handles;
+  /// Ids ("HOST:PORT") of every task manager with a subtask of this
+  /// attempt of the job. A task manager in a cluster connects to the ones
+  /// above its own id before it answers, so that batches between two of
+  /// them travel directly from the first message on (see DESIGN.md).
+  std::vector<std::string> peers;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, deploy_request& x) {
   return f(caf::meta::type_name("weir::deploy_request"), x.job, x.spec,
            x.options, x.execution, x.slot, x.master, x.coordinator,
-           x.restore_dir, x.restore_vertices, x.restore_handles);
+           x.restore_dir, x.restore_vertices, x.restore_handles, x.peers);
 }
 
 /// One parallel subtask: a chain of operators with input and output

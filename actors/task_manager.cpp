@@ -34,6 +34,9 @@ struct task_manager_state {
   std::map<job_id, std::shared_ptr<const task_checkpointing>> checkpointing;
   std::map<job_id, size_t> live_tasks;
   std::map<caf::actor_addr, std::pair<job_id, task_actor>> tasks;
+  /// Task managers this one has a direct connection to (deploy_request's
+  /// peers).
+  std::set<std::string> connected_peers;
 
   void event(bool ok, const std::string& what) const {
     if (cfg.on_event)
@@ -195,6 +198,62 @@ void lose_jobmanager(tm_pointer self, const std::string& cause,
     self->delayed_send(self, st.cfg.reconnect_delay, connect_atom::value);
 }
 
+/// Spawns the task of `req` once its peers are connected.
+caf::expected<task_actor> deploy_task(tm_pointer self,
+                                      const deploy_request& req) {
+  auto p = plan_for(self, req);
+  if (!p)
+    return std::move(p.error());
+  if (req.execution >= (*p)->executions.size())
+    return make_error(actors_errc::deployment_failed,
+                      "execution " + std::to_string(req.execution)
+                        + " is not part of job " + req.job.value);
+  std::shared_ptr<const task_checkpointing> cp;
+  if (auto i = self->state.checkpointing.find(req.job);
+      i != self->state.checkpointing.end() && req.coordinator) {
+    if (req.restore_dir.empty()) {
+      cp = i->second;
+    } else {
+      auto copy = std::make_shared<task_checkpointing>(*i->second);
+      copy->restore_dir = req.restore_dir;
+      copy->restore_vertices = req.restore_vertices;
+      copy->restore_handles = req.restore_handles;
+      cp = std::move(copy);
+    }
+  }
+  auto t = spawn_task(self->system(), *p, req.execution,
+                      req.options.data_plane, req.master, req.coordinator,
+                      std::move(cp), req.job, task_manager_actor{self});
+  auto& s = self->state;
+  // Monitors both ways, not a link: a task manager's death takes its
+  // tasks with it, but a killed task (exit reason kill, which no exit
+  // handler can trap) must not take its task manager along.
+  self->monitor(t);
+  s.tasks.emplace(t.address(), std::make_pair(req.job, t));
+  ++s.live_tasks[req.job];
+  return t;
+}
+
+/// The peers of `req` this task manager connects to itself before it
+/// deploys: in a cluster, the ones with an id above its own (so that two
+/// task managers never dial each other at once, which CAF resolves by
+/// closing one of the two connections) and not connected yet.
+std::vector<std::string> peers_to_connect(tm_pointer self,
+                                          const deploy_request& req) {
+  auto& st = self->state;
+  std::vector<std::string> out;
+  if (st.cfg.resource_manager)
+    return out;
+  for (const auto& peer : req.peers) {
+    auto colon = peer.rfind(':');
+    if (peer <= st.cfg.id || colon == std::string::npos || colon == 0
+        || st.connected_peers.count(peer) > 0)
+      continue;
+    out.push_back(peer);
+  }
+  return out;
+}
+
 task_manager_actor::behavior_type task_manager_impl(tm_pointer self,
                                                     task_manager_config cfg) {
   auto& st = self->state;
@@ -221,42 +280,51 @@ task_manager_actor::behavior_type task_manager_impl(tm_pointer self,
   if (st.cfg.heartbeat_interval.count() > 0)
     self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
   return {
-    [=](deploy_atom, const deploy_request& req) -> caf::result<task_actor> {
+    [=](deploy_atom, deploy_request& req) -> caf::result<task_actor> {
       if (!self->state.rm)
         return make_error(actors_errc::deployment_failed,
                           "task manager " + self->state.cfg.id
                             + " is not registered with a JobManager");
-      auto p = plan_for(self, req);
-      if (!p)
-        return std::move(p.error());
-      if (req.execution >= (*p)->executions.size())
-        return make_error(actors_errc::deployment_failed,
-                          "execution " + std::to_string(req.execution)
-                            + " is not part of job " + req.job.value);
-      std::shared_ptr<const task_checkpointing> cp;
-      if (auto i = self->state.checkpointing.find(req.job);
-          i != self->state.checkpointing.end() && req.coordinator) {
-        if (req.restore_dir.empty()) {
-          cp = i->second;
-        } else {
-          auto copy = std::make_shared<task_checkpointing>(*i->second);
-          copy->restore_dir = req.restore_dir;
-          copy->restore_vertices = req.restore_vertices;
-          copy->restore_handles = req.restore_handles;
-          cp = std::move(copy);
-        }
+      auto missing = peers_to_connect(self, req);
+      if (missing.empty()) {
+        auto t = deploy_task(self, req);
+        if (!t)
+          return std::move(t.error());
+        return std::move(*t);
       }
-      auto t = spawn_task(self->system(), *p, req.execution,
-                          req.options.data_plane, req.master, req.coordinator,
-                          std::move(cp), req.job, task_manager_actor{self});
-      auto& s = self->state;
-      // Monitors both ways, not a link: a task manager's death takes its
-      // tasks with it, but a killed task (exit reason kill, which no exit
-      // handler can trap) must not take its task manager along.
-      self->monitor(t);
-      s.tasks.emplace(t.address(), std::make_pair(req.job, t));
-      ++s.live_tasks[req.job];
-      return t;
+      auto rp = self->make_response_promise<task_actor>();
+      auto pending = std::make_shared<size_t>(missing.size());
+      auto shared = std::make_shared<deploy_request>(std::move(req));
+      auto mm = self->system().middleman().actor_handle();
+      for (const auto& peer : missing) {
+        auto colon = peer.rfind(':');
+        auto host = peer.substr(0, colon);
+        auto port = static_cast<uint16_t>(std::stoi(peer.substr(colon + 1)));
+        auto done = [=]() mutable {
+          if (--*pending > 0)
+            return;
+          auto t = deploy_task(self, *shared);
+          if (t)
+            rp.deliver(std::move(*t));
+          else
+            rp.deliver(std::move(t.error()));
+        };
+        self->request(mm, caf::infinite, connect_atom::value, host, port)
+          .then(
+            [=](const caf::node_id&, caf::strong_actor_ptr&,
+                const std::set<std::string>&) mutable {
+              self->state.connected_peers.insert(peer);
+              done();
+            },
+            [=](caf::error& err) mutable {
+              // The data then takes the detour through the JobManager;
+              // a peer that is really gone fails the job soon enough.
+              self->state.event(false, "cannot connect to task manager "
+                                         + peer + ": " + error_text(err));
+              done();
+            });
+      }
+      return rp;
     },
     [=](heartbeat_atom) {
       auto& s = self->state;

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -16,7 +17,9 @@
 #include <boost/program_options.hpp>
 
 #include "actors/local_runner.hpp"
+#include "cli/cluster_commands.hpp"
 #include "cli/signals.hpp"
+#include "cluster/user_library.hpp"
 #include "operators/builtins.hpp"
 #include "scheduler/job_graph.hpp"
 #include "checkpoint/checkpoint_tracker.hpp"
@@ -35,11 +38,20 @@ const char* usage_text
   = "usage: weir <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run        run a job (on an embedded mini cluster with --local, the\n"
-    "             default)\n"
-    "  validate   check a job descriptor and report the first fault\n"
-    "  plan       print the chained execution plan of a job\n"
-    "  operators  list the built-in operators and their parameters\n"
+    "  run          run a job: on an embedded mini cluster (the default), or\n"
+    "               on a cluster with -m HOST:PORT (its REST API)\n"
+    "  validate     check a job descriptor and report the first fault\n"
+    "  plan         print the chained execution plan of a job\n"
+    "  operators    list the built-in operators and their parameters\n"
+    "\n"
+    "cluster:\n"
+    "  jobmanager   run a JobManager (--config FILE)\n"
+    "  taskmanager  run a TaskManager (--config FILE)\n"
+    "  list         list the jobs of a cluster (-m HOST:PORT)\n"
+    "  info         show a job\n"
+    "  cancel       cancel a job\n"
+    "  savepoint    trigger a savepoint of a job\n"
+    "  stop         stop a job with a savepoint\n"
     "\n"
     "`weir <command> --help` describes a command's options.\n";
 
@@ -63,7 +75,7 @@ bool parse_params(const std::vector<std::string>& raw, job_params& out,
   return true;
 }
 
-std::shared_ptr<operator_registry> make_registry(std::ostream& err) {
+std::shared_ptr<const operator_registry> make_registry(std::ostream& err) {
   auto reg = std::make_shared<operator_registry>();
   if (auto e = register_builtin_operators(*reg)) {
     err << "weir: error: " << error_text(e) << "\n";
@@ -135,7 +147,8 @@ int parse(const std::vector<std::string>& args, const std::string& command,
 /// Loads and validates a job; prints the error and returns nullopt on
 /// failure.
 std::optional<std::pair<proto::JobSpec, job_graph>>
-load(const job_args& args, const operator_registry& reg, std::ostream& err) {
+load(const job_args& args, std::shared_ptr<const operator_registry>& reg,
+     std::ostream& err) {
   job_params params;
   if (!parse_params(args.params, params, err))
     return std::nullopt;
@@ -147,6 +160,20 @@ load(const job_args& args, const operator_registry& reg, std::ostream& err) {
   if (auto e = apply_job_settings(*spec, args.settings)) {
     err << "weir: error: -D: " << error_text(e) << "\n";
     return std::nullopt;
+  }
+  if (!spec->library().empty()) {
+    // A library path is relative to the descriptor, as a user reads it.
+    std::filesystem::path lib{spec->library()};
+    if (lib.is_relative())
+      spec->set_library(
+        (std::filesystem::absolute(args.file).parent_path() / lib).string());
+    auto with_lib = registry_for(*spec, reg, nullptr);
+    if (!with_lib) {
+      err << "weir: error: " << args.file << ": "
+          << error_text(with_lib.error()) << "\n";
+      return std::nullopt;
+    }
+    reg = std::move(*with_lib);
   }
   auto cp = resolve_checkpoint_settings(spec->checkpointing());
   if (!cp) {
@@ -163,7 +190,7 @@ load(const job_args& args, const operator_registry& reg, std::ostream& err) {
   }
   graph_options opts;
   opts.default_parallelism = args.parallelism;
-  auto graph = build_job_graph(*spec, reg, opts);
+  auto graph = build_job_graph(*spec, *reg, opts);
   if (!graph) {
     err << "weir: error: " << args.file << ": " << error_text(graph.error())
         << "\n";
@@ -184,7 +211,7 @@ int cmd_validate(const std::vector<std::string>& args, std::ostream& out,
   auto reg = make_registry(err);
   if (!reg)
     return exit_usage;
-  auto loaded = load(job, *reg, err);
+  auto loaded = load(job, reg, err);
   if (!loaded)
     return exit_usage;
   const auto& g = loaded->second;
@@ -205,7 +232,7 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out,
   auto reg = make_registry(err);
   if (!reg)
     return exit_usage;
-  auto loaded = load(job, *reg, err);
+  auto loaded = load(job, reg, err);
   if (!loaded)
     return exit_usage;
   out << describe(make_plan(std::move(loaded->second)));
@@ -409,7 +436,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   auto reg = make_registry(err);
   if (!reg)
     return exit_usage;
-  auto loaded = load(job, *reg, err);
+  auto loaded = load(job, reg, err);
   if (!loaded)
     return exit_usage;
   if (!savepoint_dir.empty() && loaded->first.checkpointing().dir().empty())
@@ -498,7 +525,22 @@ int main(const std::vector<std::string>& args, std::ostream& out,
   const auto& cmd = args.front();
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (cmd == "run")
-    return cmd_run(rest, out, err);
+    return wants_remote(rest) ? cmd_remote_run(rest, out, err)
+                              : cmd_run(rest, out, err);
+  if (cmd == "jobmanager")
+    return cmd_jobmanager(rest, out, err);
+  if (cmd == "taskmanager")
+    return cmd_taskmanager(rest, out, err);
+  if (cmd == "list")
+    return cmd_list(rest, out, err);
+  if (cmd == "info")
+    return cmd_info(rest, out, err);
+  if (cmd == "cancel")
+    return cmd_cancel(rest, out, err);
+  if (cmd == "savepoint")
+    return cmd_savepoint(rest, out, err);
+  if (cmd == "stop")
+    return cmd_stop(rest, out, err);
   if (cmd == "validate")
     return cmd_validate(rest, out, err);
   if (cmd == "plan")

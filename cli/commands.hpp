@@ -14,6 +14,8 @@ enum exit_code : int {
   exit_job_failed = 1,
   /// Bad usage or an invalid job descriptor (nothing ran).
   exit_usage = 2,
+  /// The JobManager could not be reached (client commands).
+  exit_unreachable = 3,
   /// The job was CANCELED (Ctrl-C or SIGTERM).
   exit_canceled = 130,
 };

@@ -38,7 +38,10 @@ caf::timespan span(std::chrono::milliseconds x) {
 node_system_config::node_system_config(size_t threads) {
   load<caf::io::middleman>();
   register_protocol(*this);
-  set("middleman.enable-automatic-connections", true);
+  // Not CAF's automatic connections: they open a second port on every
+  // interface. Task managers dial each other on taskmanager.host instead
+  // (deploy_request::peers).
+  set("middleman.enable-automatic-connections", false);
   // As in the CLI's mini cluster: a busy source must yield its worker.
   set("scheduler.max-throughput", 64);
   if (threads > 0)
@@ -169,12 +172,13 @@ taskmanager_node::start(const cluster_config& cfg) {
       return fetch_library(*sys, host, port, lib, cache);
     });
   };
-  auto log = logger();
-  tm.on_event = [log](bool ok, const std::string& what) {
+  // The process logger of the moment: the CLI names its log file after
+  // the port bound here, so it replaces the logger after start().
+  tm.on_event = [](bool ok, const std::string& what) {
     if (ok)
-      log->info("{}", what);
+      logger()->info("{}", what);
     else
-      log->warn("{}", what);
+      logger()->warn("{}", what);
   };
   n.tm_ = spawn_task_manager(*n.sys_, std::move(tm));
   return node;

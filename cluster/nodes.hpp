@@ -14,10 +14,10 @@
 namespace weir {
 
 /// The actor system configuration of a cluster process: CAF's middleman
-/// (BASP over TCP) loaded, Weir's message types registered, and automatic
-/// connections on, so that two TaskManagers that learn of each other's
-/// tasks through the JobManager connect directly and batches flow between
-/// them without a detour.
+/// (BASP over TCP) loaded and Weir's message types registered. Two
+/// TaskManagers with subtasks of one job connect directly (on their
+/// taskmanager.host and port) before the tasks start, so batches between
+/// them never take a detour through the JobManager.
 class node_system_config : public caf::actor_system_config {
 public:
   /// `threads`: scheduler worker threads (0: one per core).
