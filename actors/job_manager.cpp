@@ -251,6 +251,13 @@ job_manager_impl(jmgr_pointer self,
         return;
       auto& rec = i->second;
       rec.status = status;
+      if (s.cfg.on_event) {
+        auto ok = status != job_status::failing && status != job_status::failed
+                  && status != job_status::restarting;
+        s.cfg.on_event(ok, "job " + id.value + " '" + rec.name
+                             + "': " + to_string(status)
+                             + (cause.empty() ? "" : ": " + cause));
+      }
       rec.transitions.emplace_back(
         status, std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch())

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include <cstdint>
 #include <memory>
 
@@ -18,6 +21,9 @@ struct job_manager_config {
   /// When set, gives each submitted job its registry (user libraries);
   /// otherwise every job uses the job manager's.
   job_registry_fn job_registry;
+  /// Told of every job status change ("job <id> 'name': RUNNING"), with
+  /// ok false for FAILING, FAILED and RESTARTING; for the process log.
+  std::function<void(bool ok, const std::string& what)> on_event;
 };
 
 /// Spawns the job manager: validates submitted jobs (replying with an error

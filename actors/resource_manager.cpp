@@ -73,9 +73,27 @@ struct resource_manager_state {
         jobs.insert(owner);
     tm.handle = nullptr;
     tm.owners.clear();
+    event(false, cause + "; its slots are gone"
+                   + (jobs.empty() ? std::string{}
+                                   : ", " + std::to_string(jobs.size())
+                                       + " job(s) affected"));
     for (const auto& [addr, req] : requesters)
       if (jobs.count(req.first) > 0 && req.second)
         caf::anon_send(req.second, lost_atom::value, tm.id, cause);
+  }
+
+  void event(bool ok, const std::string& what) const {
+    if (cfg.on_event)
+      cfg.on_event(ok, what);
+  }
+
+  /// Task managers still registered.
+  size_t live_task_managers() const {
+    size_t n = 0;
+    for (const auto& tm : tms)
+      if (tm.handle)
+        ++n;
+    return n;
   }
 
   /// Frees `job`'s slots and withdraws its waiting requests.
@@ -167,13 +185,17 @@ resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
     [=](register_atom,
         task_manager_registration& reg) -> caf::result<ok_atom> {
       auto& st = self->state;
-      if (reg.version != st.cfg.version)
-        return make_error(actors_errc::version_mismatch,
-                          "task manager '" + reg.id + "' runs Weir "
-                            + reg.version + " but the JobManager runs Weir "
-                            + st.cfg.version
-                            + "; every node of a cluster must run the same "
-                              "version");
+      if (reg.version != st.cfg.version) {
+        auto err = make_error(actors_errc::version_mismatch,
+                              "task manager '" + reg.id + "' runs Weir "
+                                + reg.version
+                                + " but the JobManager runs Weir "
+                                + st.cfg.version
+                                + "; every node of a cluster must run the "
+                                  "same version");
+        st.event(false, "registration refused: " + error_text(err));
+        return err;
+      }
       if (reg.slots == 0 || reg.slots > max_slots_per_task_manager)
         return make_error(actors_errc::deployment_failed,
                           "task manager '" + reg.id + "' offers "
@@ -202,6 +224,9 @@ resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
       tm.pid = reg.pid;
       tm.registered_at = epoch_millis();
       tm.last_heard = self->clock().now();
+      st.event(true, "task manager " + tm.id + " registered "
+                       + std::to_string(tm.owners.size()) + " slots (pid "
+                       + std::to_string(tm.pid) + ")");
       st.tms.push_back(std::move(tm));
       st.serve_pending();
       return ok_atom::value;
@@ -318,7 +343,8 @@ resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
                      + " slots for job " + i->second.job.value
                      + " before the slot request timeout: the cluster has "
                      + std::to_string(st.total_slots()) + " slots in "
-                     + std::to_string(st.tms.size()) + " task managers, "
+                     + std::to_string(st.live_task_managers())
+                     + " task managers, "
                      + std::to_string(free)
                      + " free (add task managers or slots, or lower the "
                        "parallelism)"));

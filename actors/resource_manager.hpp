@@ -23,6 +23,9 @@ struct resource_manager_config {
   /// Serves fetch_atom: the bytes of an uploaded user library by id; null:
   /// no libraries here.
   std::function<caf::expected<std::string>(const std::string&)> fetch_library;
+  /// Told of registrations, refusals and lost task managers (ok false for
+  /// the latter two); for the process log.
+  std::function<void(bool ok, const std::string& what)> on_event;
   /// The version a task manager must run to register.
   std::string version = weir_version;
 };

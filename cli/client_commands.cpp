@@ -444,7 +444,7 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
       err << "weir: job '" << spec->name() << "' " << state << " after " << ms
           << " ms";
       auto cause = text_of(a.body, "root-exception");
-      if (!cause.empty())
+      if (!cause.empty() && state == "FAILED")
         err << ": " << cause;
       err << std::endl;
       auto ex = client.get("/jobs/" + id + "/exceptions");
@@ -531,7 +531,7 @@ int cmd_info(const std::vector<std::string>& args, std::ostream& out,
       << "restarts:  " << int_of(j, "restarts") << "\n";
   auto cause = text_of(j, "root-exception");
   if (!cause.empty())
-    out << "cause:     " << cause << "\n";
+    out << "last failure: " << cause << "\n";
   out << "vertices:\n";
   for (const auto& v : j.value("vertices", json::array())) {
     out << "  " << text_of(v, "name") << " x" << int_of(v, "parallelism")

@@ -78,9 +78,17 @@ jobmanager_node::start(const cluster_config& cfg) {
   rm_cfg.heartbeat_interval = span(cfg.heartbeat_interval);
   rm_cfg.heartbeat_timeout = span(cfg.heartbeat_timeout);
   rm_cfg.fetch_library = [libs](const std::string& id) { return libs->get(id); };
+  auto log_event = [](bool ok, const std::string& what) {
+    if (ok)
+      logger()->info("{}", what);
+    else
+      logger()->warn("{}", what);
+  };
+  rm_cfg.on_event = log_event;
   n.rm_ = spawn_resource_manager(*n.sys_, rm_cfg);
   job_manager_config jm_cfg;
   jm_cfg.master.slot_request_timeout = span(cfg.slot_request_timeout);
+  jm_cfg.on_event = log_event;
   jm_cfg.job_registry = [builtins, libs](const proto::JobSpec& spec) {
     return registry_for(spec, builtins, [libs](const std::string& id) {
       return libs->path(id);
