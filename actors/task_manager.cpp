@@ -37,6 +37,8 @@ struct task_manager_state {
   /// Task managers this one has a direct connection to (deploy_request's
   /// peers).
   std::set<std::string> connected_peers;
+  /// Successful registrations so far.
+  int registrations = 0;
 
   void event(bool ok, const std::string& what) const {
     if (cfg.on_event)
@@ -123,7 +125,10 @@ void register_with(tm_pointer self, resource_manager_actor rm) {
         s.last_heard = self->clock().now();
         self->monitor(rm);
         s.event(true, "task manager " + s.cfg.id + " registered "
-                        + std::to_string(s.cfg.slots) + " slots");
+                        + std::to_string(s.cfg.slots) + " slots"
+                        + (++s.registrations > 1
+                             ? " again after losing the JobManager"
+                             : ""));
       },
       [self](caf::error& err) {
         auto& s = self->state;
