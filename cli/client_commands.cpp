@@ -365,8 +365,13 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
       return exit_usage;
     }
     auto a = client.post("/libraries", bytes, "application/octet-stream");
-    if (!a.error.empty())
-      return failure("run", a, err);
+    if (!a.error.empty()) {
+      if (a.status == 0)
+        return failure("run", a, err);
+      err << "weir: error: library " << lib.string()
+          << " refused: " << a.error << "\n";
+      return exit_usage;
+    }
     spec->set_library_id(text_of(a.body, "id"));
     spec->clear_library();
     err << "weir: library " << lib.string() << " uploaded as "
