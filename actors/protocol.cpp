@@ -1,6 +1,72 @@
 #include "actors/protocol.hpp"
 
+#include <atomic>
+#include <cstring>
+
+#include <lz4.h>
+
 namespace weir {
+
+namespace {
+
+std::atomic<bool> compress_batches{false};
+
+/// Refuse to inflate a batch beyond this (a corrupt length).
+constexpr uint32_t max_batch_bytes = 256u << 20;
+
+} // namespace
+
+void set_batch_compression(bool on) {
+  compress_batches.store(on, std::memory_order_relaxed);
+}
+
+bool batch_compression() {
+  return compress_batches.load(std::memory_order_relaxed);
+}
+
+std::string encode_batch(const std::vector<row>& rows) {
+  auto plain = encode_rows(rows);
+  if (!batch_compression() || plain.size() > max_batch_bytes) {
+    plain.insert(plain.begin(), 'R');
+    return plain;
+  }
+  auto n = static_cast<int>(plain.size());
+  std::string out(5 + static_cast<size_t>(LZ4_compressBound(n)), '\0');
+  out[0] = 'Z';
+  auto len = static_cast<uint32_t>(plain.size());
+  for (int i = 0; i < 4; ++i)
+    out[1 + i] = static_cast<char>((len >> (8 * i)) & 0xff);
+  auto packed = LZ4_compress_default(plain.data(), out.data() + 5, n,
+                                     static_cast<int>(out.size() - 5));
+  if (packed <= 0) {
+    plain.insert(plain.begin(), 'R');
+    return plain;
+  }
+  out.resize(5 + static_cast<size_t>(packed));
+  return out;
+}
+
+std::optional<std::vector<row>> decode_batch(const std::string& bytes) {
+  if (bytes.empty())
+    return std::nullopt;
+  if (bytes[0] == 'R')
+    return decode_rows(bytes.substr(1));
+  if (bytes[0] != 'Z' || bytes.size() < 5)
+    return std::nullopt;
+  uint32_t len = 0;
+  for (int i = 0; i < 4; ++i)
+    len |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[1 + i]))
+           << (8 * i);
+  if (len > max_batch_bytes)
+    return std::nullopt;
+  std::string plain(len, '\0');
+  auto got = LZ4_decompress_safe(bytes.data() + 5, plain.data(),
+                                 static_cast<int>(bytes.size() - 5),
+                                 static_cast<int>(len));
+  if (got < 0 || static_cast<uint32_t>(got) != len)
+    return std::nullopt;
+  return decode_rows(plain);
+}
 
 void register_protocol(caf::actor_system_config& cfg) {
   cfg.add_message_type<job_id>("weir::job_id");

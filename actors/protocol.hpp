@@ -5,6 +5,7 @@
 // actor system config.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -103,11 +104,26 @@ struct batch {
   std::vector<row> rows;
 };
 
+/// Whether the batches this process encodes for the wire are LZ4-compressed
+/// (taskmanager.network.compression). Only batches that leave the process
+/// are ever encoded, so this costs nothing between tasks of one node. Set
+/// once by a TaskManager at start-up; off by default.
+void set_batch_compression(bool on);
+bool batch_compression();
+
+/// A batch's wire form: a tag byte, then the row codec's bytes, plain
+/// ('R') or as an LZ4 block after their length ('Z'). Decoding reads
+/// either, whatever this process's own setting.
+std::string encode_batch(const std::vector<row>& rows);
+
+/// nullopt for a malformed or truncated wire form.
+std::optional<std::vector<row>> decode_batch(const std::string& bytes);
+
 template <class Inspector>
 typename std::enable_if<Inspector::reads_state,
                         typename Inspector::result_type>::type
 inspect(Inspector& f, batch& x) {
-  auto bytes = encode_rows(x.rows);
+  auto bytes = encode_batch(x.rows);
   return f(caf::meta::type_name("weir::batch"), bytes);
 }
 
@@ -118,7 +134,7 @@ inspect(Inspector& f, batch& x) {
   std::string bytes;
   if (auto err = f(caf::meta::type_name("weir::batch"), bytes))
     return err;
-  auto rows = decode_rows(bytes);
+  auto rows = decode_batch(bytes);
   if (!rows)
     return caf::make_error(caf::sec::invalid_argument, "malformed batch");
   x.rows = std::move(*rows);

@@ -147,6 +147,7 @@ caf::expected<std::unique_ptr<taskmanager_node>>
 taskmanager_node::start(const cluster_config& cfg) {
   if (auto err = check_taskmanager_ports(cfg))
     return err;
+  set_batch_compression(cfg.compression == network_compression::lz4);
   std::unique_ptr<taskmanager_node> node{new taskmanager_node(cfg)};
   auto& n = *node;
   n.sys_ = std::make_unique<caf::actor_system>(n.sys_cfg_);

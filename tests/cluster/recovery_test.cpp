@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,7 +49,8 @@ std::vector<std::string> sorted_lines(const std::string& dir) {
 /// `weir run -m` of examples/library/bucket_count.pbtxt, attached: 20000
 /// values at 4000/s, about five seconds.
 std::vector<std::string> run_args(const test_cluster& c, const std::string& out,
-                                  const std::string& checkpoints) {
+                                  const std::string& checkpoints,
+                                  int rate = 4000) {
   return {"run",
           "-m",
           c.address(),
@@ -62,7 +64,7 @@ std::vector<std::string> run_args(const test_cluster& c, const std::string& out,
           "--param",
           "count=" + std::to_string(count),
           "--param",
-          "rate=4000",
+          "rate=" + std::to_string(rate),
           "--param",
           "buckets=" + std::to_string(buckets)};
 }
@@ -181,4 +183,24 @@ TEST_CASE("a TaskManager killed with SIGKILL costs a restart, never data") {
 TEST_CASE("a TaskManager stopped with SIGSTOP is found by heartbeats and "
           "costs a restart, never data") {
   check_recovery(SIGSTOP, {"heartbeat.interval=250ms", "heartbeat.timeout=1500ms"});
+}
+
+TEST_CASE("batches between TaskManagers may travel LZ4-compressed") {
+  test_cluster c{{"taskmanager.network.compression=lz4"}};
+  c.add_task_manager(2);
+  c.add_task_manager(2);
+  auto out = c.dir() / "out";
+  auto r = weir_process{run_args(c, out, c.dir() / "chk", 40000)}.wait();
+  INFO(r.err);
+  REQUIRE_EQ(r.exit_code, 0);
+  CHECK_EQ(sorted_lines(out), expected_output());
+  // The job's subtasks were spread over both TaskManagers, so the hash
+  // edge crossed between them.
+  auto job = job_id_of(r.err);
+  auto j = rest_get(c.rest_port(), "/jobs/" + job);
+  std::set<std::string> hosts;
+  for (const auto& v : j.body["vertices"])
+    for (const auto& s : v["subtasks"])
+      hosts.insert(s["taskmanager-id"].get<std::string>());
+  CHECK_EQ(hosts.size(), 2);
 }

@@ -138,6 +138,7 @@ TEST_CASE("without a file every setting has its default") {
           {"heartbeat.timeout", "5 s"},
           {"slot.request.timeout", "1 min"},
           {"state.savepoints.dir", ""},
+          {"blob.storage.directory", ""},
           {"log.level", "info"},
           {"log.dir", "."},
         });
