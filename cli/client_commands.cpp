@@ -1,5 +1,6 @@
 // The `weir` commands that are clients of a JobManager's REST API.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -489,7 +490,11 @@ int cmd_list(const std::vector<std::string>& args, std::ostream& out,
   auto a = client.get("/jobs/overview");
   if (!a.error.empty())
     return failure("list", a, err);
-  const auto& jobs = a.body.value("jobs", json::array());
+  auto jobs = a.body.value("jobs", json::array());
+  // Oldest first, as submitted.
+  std::stable_sort(jobs.begin(), jobs.end(), [](const json& x, const json& y) {
+    return int_of(x, "start-time") < int_of(y, "start-time");
+  });
   if (jobs.empty()) {
     out << "no jobs\n";
     return exit_ok;
