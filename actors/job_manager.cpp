@@ -137,8 +137,7 @@ job_manager_impl(jmgr_pointer self,
       if (s.cfg.job_registry) {
         auto reg = s.cfg.job_registry(parsed);
         if (!reg)
-          return make_error(actors_errc::invalid_job,
-                            error_text(reg.error()));
+          return make_error(actors_errc::invalid_job, error_text(reg.error()));
         registry = std::move(*reg);
       }
       graph_options opts;

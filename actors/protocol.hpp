@@ -461,8 +461,8 @@ struct task_manager_registration {
 };
 
 template <class Inspector>
-typename Inspector::result_type
-inspect(Inspector& f, task_manager_registration& x) {
+typename Inspector::result_type inspect(Inspector& f,
+                                        task_manager_registration& x) {
   return f(caf::meta::type_name("weir::task_manager_registration"), x.id,
            x.slots, x.version, x.pid, x.host, x.handle);
 }
@@ -481,9 +481,8 @@ struct task_manager_info {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_manager_info& x) {
-  return f(caf::meta::type_name("weir::task_manager_info"), x.id, x.host,
-           x.pid, x.slots_total, x.slots_free, x.registered_at,
-           x.last_heartbeat);
+  return f(caf::meta::type_name("weir::task_manager_info"), x.id, x.host, x.pid,
+           x.slots_total, x.slots_free, x.registered_at, x.last_heartbeat);
 }
 
 /// A slot granted to a job.

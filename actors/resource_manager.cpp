@@ -175,34 +175,31 @@ resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
     }
     for (size_t t = 0; t < st.tms.size(); ++t)
       if (st.tms[t].handle && st.tms[t].handle.address() == dm.source)
-        st.drop(t, "task manager " + st.tms[t].id + " exited: "
-                     + error_text(dm.reason));
+        st.drop(t, "task manager " + st.tms[t].id
+                     + " exited: " + error_text(dm.reason));
   });
   if (cfg.heartbeat_interval.count() > 0)
     self->send(self, tick_atom::value);
   self->state.cfg = std::move(cfg);
   return {
-    [=](register_atom,
-        task_manager_registration& reg) -> caf::result<ok_atom> {
+    [=](register_atom, task_manager_registration& reg) -> caf::result<ok_atom> {
       auto& st = self->state;
       if (reg.version != st.cfg.version) {
-        auto err = make_error(actors_errc::version_mismatch,
-                              "task manager '" + reg.id + "' runs Weir "
-                                + reg.version
-                                + " but the JobManager runs Weir "
-                                + st.cfg.version
-                                + "; every node of a cluster must run the "
-                                  "same version");
+        auto err
+          = make_error(actors_errc::version_mismatch,
+                       "task manager '" + reg.id + "' runs Weir " + reg.version
+                         + " but the JobManager runs Weir " + st.cfg.version
+                         + "; every node of a cluster must run the "
+                           "same version");
         st.event(false, "registration refused: " + error_text(err));
         return err;
       }
       if (reg.slots == 0 || reg.slots > max_slots_per_task_manager)
-        return make_error(actors_errc::deployment_failed,
-                          "task manager '" + reg.id + "' offers "
-                            + std::to_string(reg.slots)
-                            + " slots; between 1 and "
-                            + std::to_string(max_slots_per_task_manager)
-                            + " are allowed");
+        return make_error(
+          actors_errc::deployment_failed,
+          "task manager '" + reg.id + "' offers " + std::to_string(reg.slots)
+            + " slots; between 1 and "
+            + std::to_string(max_slots_per_task_manager) + " are allowed");
       for (size_t t = 0; t < st.tms.size(); ++t) {
         auto& other = st.tms[t];
         if (!other.handle || other.id != reg.id)
@@ -344,8 +341,7 @@ resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
                      + " before the slot request timeout: the cluster has "
                      + std::to_string(st.total_slots()) + " slots in "
                      + std::to_string(st.live_task_managers())
-                     + " task managers, "
-                     + std::to_string(free)
+                     + " task managers, " + std::to_string(free)
                      + " free (add task managers or slots, or lower the "
                        "parallelism)"));
       st.pending.erase(i);

@@ -38,7 +38,6 @@ struct resource_manager_config {
 /// goes down (or, with heartbeats, falls silent) takes its slots with it,
 /// and every job master holding one of them gets a lost_atom.
 resource_manager_actor spawn_resource_manager(caf::actor_system& sys,
-                                              resource_manager_config cfg
-                                              = {});
+                                              resource_manager_config cfg = {});
 
 } // namespace weir

@@ -226,9 +226,9 @@ caf::expected<task_actor> deploy_task(tm_pointer self,
       cp = std::move(copy);
     }
   }
-  auto t = spawn_task(self->system(), *p, req.execution,
-                      req.options.data_plane, req.master, req.coordinator,
-                      std::move(cp), req.job, task_manager_actor{self});
+  auto t = spawn_task(self->system(), *p, req.execution, req.options.data_plane,
+                      req.master, req.coordinator, std::move(cp), req.job,
+                      task_manager_actor{self});
   auto& s = self->state;
   // Monitors both ways, not a link: a task manager's death takes its
   // tasks with it, but a killed task (exit reason kill, which no exit
@@ -324,8 +324,8 @@ task_manager_actor::behavior_type task_manager_impl(tm_pointer self,
             [=](caf::error& err) mutable {
               // The data then takes the detour through the JobManager;
               // a peer that is really gone fails the job soon enough.
-              self->state.event(false, "cannot connect to task manager "
-                                         + peer + ": " + error_text(err));
+              self->state.event(false, "cannot connect to task manager " + peer
+                                         + ": " + error_text(err));
               done();
             });
       }
@@ -348,10 +348,9 @@ task_manager_actor::behavior_type task_manager_impl(tm_pointer self,
       if (s.rm && now - s.last_heard > s.cfg.heartbeat_timeout) {
         auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
           now - s.last_heard);
-        lose_jobmanager(self,
-                        "no heartbeat for " + std::to_string(silent.count())
-                          + " ms",
-                        false);
+        lose_jobmanager(
+          self, "no heartbeat for " + std::to_string(silent.count()) + " ms",
+          false);
       }
       self->delayed_send(self, s.cfg.heartbeat_interval, tick_atom::value);
     },

@@ -109,8 +109,9 @@ private:
 /// operators of the job's user library (JobSpec.library). Called by the
 /// job manager at submission and by each task manager before it deploys
 /// the job's first task.
-using job_registry_fn = std::function<caf::expected<
-  std::shared_ptr<const operator_registry>>(const proto::JobSpec&)>;
+using job_registry_fn
+  = std::function<caf::expected<std::shared_ptr<const operator_registry>>(
+    const proto::JobSpec&)>;
 
 /// Splits a comma-separated list, trimming blanks; empty items are dropped.
 std::vector<std::string> split_list(const std::string& text);

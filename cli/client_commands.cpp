@@ -82,7 +82,8 @@ struct answer {
 /// one line naming the JobManager.
 class rest_client {
 public:
-  explicit rest_client(endpoint ep) : ep_(std::move(ep)), http_(ep_.host, ep_.port) {
+  explicit rest_client(endpoint ep)
+    : ep_(std::move(ep)), http_(ep_.host, ep_.port) {
     http_.set_connection_timeout(std::chrono::seconds{3});
     http_.set_read_timeout(std::chrono::seconds{30});
     http_.set_write_timeout(std::chrono::seconds{30});
@@ -149,10 +150,9 @@ int parse(const std::vector<std::string>& args, const std::string& command,
           const std::string& synopsis, po::options_description& desc,
           po::positional_options_description& pos, std::string& jobmanager,
           std::ostream& out, std::ostream& err) {
-  desc.add_options()("jobmanager,m",
-                     po::value(&jobmanager)->default_value(default_jobmanager),
-                     "HOST:PORT of the JobManager's REST API")("help,h",
-                                                               "show this help");
+  desc.add_options()(
+    "jobmanager,m", po::value(&jobmanager)->default_value(default_jobmanager),
+    "HOST:PORT of the JobManager's REST API")("help,h", "show this help");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(desc).positional(pos).run(),
@@ -221,8 +221,8 @@ std::string progress_line(const json& job) {
 std::optional<std::string> await_savepoint(rest_client& client,
                                            const std::string& command,
                                            const std::string& job,
-                                           const std::string& request,
-                                           int& rc, std::ostream& err) {
+                                           const std::string& request, int& rc,
+                                           std::ostream& err) {
   for (;;) {
     auto a = client.get("/jobs/" + job + "/savepoints/" + request);
     if (!a.error.empty()) {
@@ -235,8 +235,9 @@ std::optional<std::string> await_savepoint(rest_client& client,
       if (op.contains("location"))
         return text_of(op, "location");
       auto cause = op.value("failure-cause", json::object());
-      err << "weir " << command << ": error: the savepoint failed: "
-          << text_of(cause, "stack-trace") << "\n";
+      err << "weir " << command
+          << ": error: the savepoint failed: " << text_of(cause, "stack-trace")
+          << "\n";
       rc = exit_job_failed;
       return std::nullopt;
     }
@@ -369,8 +370,8 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
     if (!a.error.empty()) {
       if (a.status == 0)
         return failure("run", a, err);
-      err << "weir: error: library " << lib.string()
-          << " refused: " << a.error << "\n";
+      err << "weir: error: library " << lib.string() << " refused: " << a.error
+          << "\n";
       return exit_usage;
     }
     spec->set_library_id(text_of(a.body, "id"));
@@ -443,8 +444,8 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
                   .count();
       if (stop_request) {
         int rc = exit_ok;
-        if (auto path = await_savepoint(client, "run", id, *stop_request, rc,
-                                        err))
+        if (auto path
+            = await_savepoint(client, "run", id, *stop_request, rc, err))
           err << "weir: savepoint written: " << *path << std::endl;
       }
       err << "weir: job '" << spec->name() << "' " << state << " after " << ms
@@ -479,8 +480,8 @@ int cmd_list(const std::vector<std::string>& args, std::ostream& out,
   std::string jobmanager;
   po::options_description desc{"options"};
   po::positional_options_description pos;
-  if (auto rc = parse(args, "list", "[-m HOST:PORT]", desc, pos, jobmanager,
-                      out, err);
+  if (auto rc
+      = parse(args, "list", "[-m HOST:PORT]", desc, pos, jobmanager, out, err);
       rc >= 0)
     return rc;
   auto ep = parse_endpoint(jobmanager, "list", err);
@@ -500,12 +501,13 @@ int cmd_list(const std::vector<std::string>& args, std::ostream& out,
     return exit_ok;
   }
   out << std::left << std::setw(34) << "JOB ID" << std::setw(12) << "STATE"
-      << std::setw(12) << "DURATION" << "NAME\n";
+      << std::setw(12) << "DURATION"
+      << "NAME\n";
   for (const auto& j : jobs) {
     auto secs = int_of(j, "duration") / 1000;
     out << std::setw(34) << text_of(j, "jid") << std::setw(12)
-        << text_of(j, "state") << std::setw(12)
-        << (std::to_string(secs) + " s") << text_of(j, "name") << "\n";
+        << text_of(j, "state") << std::setw(12) << (std::to_string(secs) + " s")
+        << text_of(j, "name") << "\n";
   }
   return exit_ok;
 }
@@ -544,8 +546,8 @@ int cmd_info(const std::vector<std::string>& args, std::ostream& out,
     out << "last failure: " << cause << "\n";
   out << "vertices:\n";
   for (const auto& v : j.value("vertices", json::array())) {
-    out << "  " << text_of(v, "name") << " x" << int_of(v, "parallelism")
-        << " " << text_of(v, "status") << " on";
+    out << "  " << text_of(v, "name") << " x" << int_of(v, "parallelism") << " "
+        << text_of(v, "status") << " on";
     for (const auto& s : v.value("subtasks", json::array()))
       out << " " << text_of(s, "taskmanager-id");
     out << "\n";
@@ -622,13 +624,13 @@ int savepoint_command(const std::string& command, const std::string& id,
   if (!dir.empty())
     req[stop ? "targetDirectory" : "target-directory"]
       = fs::absolute(dir).string();
-  auto a = client.post("/jobs/" + id + (stop ? "/stop" : "/savepoints"),
-                       req.dump());
+  auto a
+    = client.post("/jobs/" + id + (stop ? "/stop" : "/savepoints"), req.dump());
   if (!a.error.empty())
     return failure(command, a, err);
   int rc = exit_ok;
-  auto path = await_savepoint(client, command, id, text_of(a.body, "request-id"),
-                              rc, err);
+  auto path = await_savepoint(client, command, id,
+                              text_of(a.body, "request-id"), rc, err);
   if (!path)
     return rc;
   out << *path << "\n";

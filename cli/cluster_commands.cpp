@@ -59,8 +59,7 @@ std::optional<cluster_config> load_config(const std::string& command,
   overrides.insert(overrides.end(), flags.begin(), flags.end());
   auto cfg = load_cluster_config(node.config, overrides);
   if (!cfg) {
-    err << "weir " << command << ": error: " << error_text(cfg.error())
-        << "\n";
+    err << "weir " << command << ": error: " << error_text(cfg.error()) << "\n";
     return std::nullopt;
   }
   return std::move(*cfg);

@@ -63,8 +63,8 @@ caf::error write_library_file(const std::string& path,
   fs::rename(tmp, path, ec);
   if (ec)
     return make_error(cluster_errc::bad_library, "cannot store user library '"
-                                                   + path + "': "
-                                                   + ec.message());
+                                                   + path
+                                                   + "': " + ec.message());
   return caf::none;
 }
 

@@ -77,7 +77,8 @@ jobmanager_node::start(const cluster_config& cfg) {
   resource_manager_config rm_cfg;
   rm_cfg.heartbeat_interval = span(cfg.heartbeat_interval);
   rm_cfg.heartbeat_timeout = span(cfg.heartbeat_timeout);
-  rm_cfg.fetch_library = [libs](const std::string& id) { return libs->get(id); };
+  rm_cfg.fetch_library
+    = [libs](const std::string& id) { return libs->get(id); };
   auto log_event = [](bool ok, const std::string& what) {
     if (ok)
       logger()->info("{}", what);
@@ -90,17 +91,17 @@ jobmanager_node::start(const cluster_config& cfg) {
   jm_cfg.master.slot_request_timeout = span(cfg.slot_request_timeout);
   jm_cfg.on_event = log_event;
   jm_cfg.job_registry = [builtins, libs](const proto::JobSpec& spec) {
-    return registry_for(spec, builtins, [libs](const std::string& id) {
-      return libs->path(id);
-    });
+    return registry_for(
+      spec, builtins, [libs](const std::string& id) { return libs->path(id); });
   };
   n.jm_ = spawn_job_manager(*n.sys_, builtins, n.rm_, jm_cfg);
   auto port = n.sys_->middleman().publish(n.rm_, cfg.jobmanager_port,
                                           cfg.jobmanager_address.c_str(), true);
   if (!port)
     return make_error(cluster_errc::cannot_listen,
-                      "jobmanager.rpc.port " + std::to_string(cfg.jobmanager_port)
-                        + " on " + cfg.jobmanager_address
+                      "jobmanager.rpc.port "
+                        + std::to_string(cfg.jobmanager_port) + " on "
+                        + cfg.jobmanager_address
                         + ": cannot listen: " + error_text(port.error()));
   n.rpc_port_ = *port;
   rest_api_context ctx;

@@ -192,15 +192,14 @@ json checkpoint_json(const checkpoint_stats& c) {
 
 json checkpoints_json(const job_info& info) {
   json j;
-  j["counts"] = {
-    {"total", info.checkpoints_completed + info.checkpoints_failed},
-    {"completed", info.checkpoints_completed},
-    {"failed", info.checkpoints_failed},
-    {"in_progress", 0},
-    {"restored", 0}};
-  json latest = {{"completed", nullptr},
-                 {"savepoint", nullptr},
-                 {"failed", nullptr}};
+  j["counts"]
+    = {{"total", info.checkpoints_completed + info.checkpoints_failed},
+       {"completed", info.checkpoints_completed},
+       {"failed", info.checkpoints_failed},
+       {"in_progress", 0},
+       {"restored", 0}};
+  json latest
+    = {{"completed", nullptr}, {"savepoint", nullptr}, {"failed", nullptr}};
   json history = json::array();
   std::vector<int64_t> durations;
   for (auto i = info.checkpoints.rbegin(); i != info.checkpoints.rend(); ++i) {
@@ -236,18 +235,18 @@ json checkpoints_json(const job_info& info) {
 json exceptions_json(const job_info& info) {
   json j;
   j["root-exception"] = info.cause.empty() ? json(nullptr) : json(info.cause);
-  j["timestamp"] = info.exceptions.empty() ? json(nullptr)
-                                           : json(info.exceptions.back().at);
+  j["timestamp"]
+    = info.exceptions.empty() ? json(nullptr) : json(info.exceptions.back().at);
   json all = json::array();
   json entries = json::array();
   for (auto i = info.exceptions.rbegin(); i != info.exceptions.rend(); ++i) {
     all.push_back(
       {{"exception", i->cause}, {"task", i->task}, {"timestamp", i->at}});
-    entries.push_back({{"exceptionName", "JobFailure"},
-                       {"stacktrace", i->cause},
-                       {"timestamp", i->at},
-                       {"taskName", i->task.empty() ? json(nullptr)
-                                                    : json(i->task)}});
+    entries.push_back(
+      {{"exceptionName", "JobFailure"},
+       {"stacktrace", i->cause},
+       {"timestamp", i->at},
+       {"taskName", i->task.empty() ? json(nullptr) : json(i->task)}});
   }
   j["all-exceptions"] = all;
   j["truncated"] = false;
@@ -257,14 +256,15 @@ json exceptions_json(const job_info& info) {
 
 json taskmanager_json(const task_manager_info& tm) {
   auto now = now_millis();
-  return {{"id", tm.id},
-          {"path", "weir://" + tm.id},
-          {"host", tm.host},
-          {"pid", tm.pid},
-          {"slotsNumber", tm.slots_total},
-          {"freeSlots", tm.slots_free},
-          {"registeredAt", tm.registered_at},
-          {"timeSinceLastHeartbeat", std::max<int64_t>(0, now - tm.last_heartbeat)}};
+  return {
+    {"id", tm.id},
+    {"path", "weir://" + tm.id},
+    {"host", tm.host},
+    {"pid", tm.pid},
+    {"slotsNumber", tm.slots_total},
+    {"freeSlots", tm.slots_free},
+    {"registeredAt", tm.registered_at},
+    {"timeSinceLastHeartbeat", std::max<int64_t>(0, now - tm.last_heartbeat)}};
 }
 
 /// Sends a request and waits for its answer (or the timeout).
@@ -301,8 +301,8 @@ std::optional<json> parse_body(const std::string& body, http_response& err) {
     }
     return j;
   } catch (const json::exception& e) {
-    err = fail(400, std::string{"the request body is not valid JSON: "}
-                      + e.what());
+    err = fail(400,
+               std::string{"the request body is not valid JSON: "} + e.what());
     return std::nullopt;
   }
 }
@@ -570,8 +570,8 @@ http_response rest_api::submit(const std::string& body) {
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(text, &spec))
-    return fail(400, errors.first.empty() ? "jobSpec does not parse"
-                                          : errors.first);
+    return fail(400,
+                errors.first.empty() ? "jobSpec does not parse" : errors.first);
   if (!spec.library().empty())
     return fail(400, "jobSpec names library '" + spec.library()
                        + "' by path; upload it (POST /libraries) and set "
@@ -635,8 +635,7 @@ http_response rest_api::savepoint(const job_id& id, const std::string& body,
   if (!info)
     return actor_failure(info.error());
   if (info->status != job_status::running)
-    return fail(409, "job " + id.value + " is "
-                       + to_string(info->status)
+    return fail(409, "job " + id.value + " is " + to_string(info->status)
                        + "; only a RUNNING job takes a savepoint");
   std::string tid;
   auto table = triggers_;
@@ -652,8 +651,7 @@ http_response rest_api::savepoint(const job_id& id, const std::string& body,
   auto jm = ctx_.job_manager;
   bool with_stop = stop || cancel_job;
   ctx_.sys->spawn([=](caf::event_based_actor* self) {
-    self
-      ->request(jm, caf::infinite, savepoint_atom::value, id, dir, with_stop)
+    self->request(jm, caf::infinite, savepoint_atom::value, id, dir, with_stop)
       .then(
         [=](std::string& path) {
           std::lock_guard<std::mutex> guard{table->mtx};
@@ -710,7 +708,11 @@ http_response rest_api::upload(const std::string& body) {
   if (body.empty())
     return fail(400, "the request body must be the library's bytes");
   // An ELF shared object starts with 0x7f 'E' 'L' 'F'.
-  if (body.size() < 4 || body.compare(0, 4, "\x7f" "ELF") != 0)
+  if (body.size() < 4
+      || body.compare(0, 4,
+                      "\x7f"
+                      "ELF")
+           != 0)
     return fail(400, "the uploaded file is not a shared library (ELF)");
   auto id = ctx_.libraries->put(body);
   if (!id)

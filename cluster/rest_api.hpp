@@ -92,8 +92,7 @@ private:
   http_response plan(const job_id& id);
   http_response submit(const std::string& body);
   http_response cancel(const job_id& id, const http_request& req);
-  http_response savepoint(const job_id& id, const std::string& body,
-                          bool stop);
+  http_response savepoint(const job_id& id, const std::string& body, bool stop);
   http_response savepoint_status(const job_id& id, const std::string& tid);
   http_response taskmanagers(const std::string& id);
   http_response upload(const std::string& body);

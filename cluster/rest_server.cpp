@@ -8,8 +8,7 @@ namespace weir {
 
 namespace {
 
-void serve(rest_api& api, const httplib::Request& req,
-           httplib::Response& res) {
+void serve(rest_api& api, const httplib::Request& req, httplib::Response& res) {
   http_request r;
   r.method = req.method;
   r.path = req.path;
@@ -45,11 +44,10 @@ rest_server::start(std::shared_ptr<rest_api> api, const std::string& address,
     // a malformed request) get a JSON body like ours.
     if (!res.body.empty())
       return;
-    std::string what = res.status == 413
-                         ? "the request body exceeds "
-                           "rest.server.max-content-length"
-                         : "bad request (HTTP " + std::to_string(res.status)
-                             + ")";
+    std::string what = res.status == 413 ? "the request body exceeds "
+                                           "rest.server.max-content-length"
+                                         : "bad request (HTTP "
+                                             + std::to_string(res.status) + ")";
     res.set_content("{\"errors\":[\"" + what + "\"]}", "application/json");
   });
   int bound = 0;

@@ -47,14 +47,15 @@ load_operator_library(const std::string& path,
     = reinterpret_cast<entry_fn>(::dlsym(handle, WEIR_OPERATOR_LIBRARY_ENTRY));
   if (entry == nullptr)
     return make_error(cluster_errc::bad_library,
-                      "user library '" + path + "' has no entry point "
-                        WEIR_OPERATOR_LIBRARY_ENTRY
-                        " (define it with WEIR_OPERATOR_LIBRARY)");
+                      "user library '" + path
+                        + "' has no entry point " WEIR_OPERATOR_LIBRARY_ENTRY
+                          " (define it with WEIR_OPERATOR_LIBRARY)");
   auto reg = std::make_shared<operator_registry>(*base);
   if (const char* err = entry(reg.get()))
-    return make_error(cluster_errc::bad_library,
-                      "user library '" + path + "' failed to register its "
-                        "operators: " + err);
+    return make_error(cluster_errc::bad_library, "user library '" + path
+                                                   + "' failed to register its "
+                                                     "operators: "
+                                                   + err);
   loaded.emplace(key, reg);
   return std::shared_ptr<const operator_registry>{reg};
 }
@@ -75,8 +76,8 @@ registry_for(const proto::JobSpec& spec,
 }
 
 caf::expected<std::string> fetch_library(caf::actor_system& sys,
-                                         const std::string& host,
-                                         uint16_t port, const std::string& id,
+                                         const std::string& host, uint16_t port,
+                                         const std::string& id,
                                          const std::string& cache) {
   if (!is_library_id(id))
     return make_error(cluster_errc::bad_library,
@@ -95,18 +96,17 @@ caf::expected<std::string> fetch_library(caf::actor_system& sys,
   auto rm = sys.middleman().remote_actor<resource_manager_actor>(host, port);
   if (!rm)
     return make_error(cluster_errc::unreachable,
-                      "cannot fetch user library " + id + " from "
-                        + host + ":" + std::to_string(port) + ": "
-                        + error_text(rm.error()));
+                      "cannot fetch user library " + id + " from " + host + ":"
+                        + std::to_string(port) + ": " + error_text(rm.error()));
   caf::scoped_actor self{sys};
   caf::expected<std::string> bytes = caf::error{};
   self->request(*rm, std::chrono::seconds(60), fetch_atom::value, id)
     .receive([&](std::string& x) { bytes = std::move(x); },
              [&](caf::error& err) { bytes = std::move(err); });
   if (!bytes)
-    return make_error(cluster_errc::bad_library,
-                      "cannot fetch user library " + id + ": "
-                        + error_text(bytes.error()));
+    return make_error(cluster_errc::bad_library, "cannot fetch user library "
+                                                   + id + ": "
+                                                   + error_text(bytes.error()));
   if (library_id(*bytes) != id)
     return make_error(cluster_errc::bad_library,
                       "user library " + id + " arrived corrupted");

@@ -36,8 +36,8 @@ registry_for(const proto::JobSpec& spec,
 /// JobManager at `host`:`port` (its resource manager's fetch_atom) unless
 /// it is there already, and checked against its id.
 caf::expected<std::string> fetch_library(caf::actor_system& sys,
-                                         const std::string& host,
-                                         uint16_t port, const std::string& id,
+                                         const std::string& host, uint16_t port,
+                                         const std::string& id,
                                          const std::string& cache);
 
 } // namespace weir

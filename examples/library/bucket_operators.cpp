@@ -28,8 +28,8 @@ weir::operator_descriptor bucket_operator() {
     {"buckets", weir::param_type::int64, true, "", "the modulus, at least 1"},
     {"as", weir::param_type::string, false, "bucket", "the new field's name"},
   };
-  d.output_fields = [](const weir::parameters& params,
-                       const std::vector<std::string>& in)
+  d.output_fields
+    = [](const weir::parameters& params, const std::vector<std::string>& in)
     -> caf::expected<std::vector<std::string>> {
     auto out = in;
     auto i = params.find("as");

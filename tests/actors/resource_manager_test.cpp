@@ -155,7 +155,8 @@ TEST_CASE_FIXTURE(rm_fixture, "a task manager that dies takes its slots") {
 TEST_CASE_FIXTURE(rm_fixture, "a duplicate task manager name is refused") {
   add_task_manager(1);
   add_task_manager(1);
-  auto res = ask<ok_atom>(rm, register_atom::value, registration("tm-0", 1, tms[1]));
+  auto res
+    = ask<ok_atom>(rm, register_atom::value, registration("tm-0", 1, tms[1]));
   sched.run();
   REQUIRE(res->has_value());
   REQUIRE(!res->value());
@@ -185,7 +186,8 @@ TEST_CASE_FIXTURE(rm_fixture,
                   "refused") {
   add_task_manager(1);
   for (uint32_t n : {0u, 100000u}) {
-    auto res = ask<ok_atom>(rm, register_atom::value, registration("odd", n, tms[0]));
+    auto res
+      = ask<ok_atom>(rm, register_atom::value, registration("odd", n, tms[0]));
     sched.run();
     REQUIRE(res->has_value());
     REQUIRE(!res->value());

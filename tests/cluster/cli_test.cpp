@@ -66,8 +66,8 @@ TEST_CASE("an unreachable JobManager is a one-line error, exit 3") {
     CHECK_FALSE(r.timed_out);
     CHECK_EQ(r.exit_code, 3);
     CHECK_EQ(count_lines(r.err), 1);
-    CHECK(contains(r.err, "cannot reach the JobManager at http://127.0.0.1:"
-                            + port + "/"));
+    CHECK(contains(
+      r.err, "cannot reach the JobManager at http://127.0.0.1:" + port + "/"));
   }
 }
 
@@ -113,8 +113,8 @@ TEST_CASE("list, info, savepoint, stop, run --from-savepoint and cancel on a "
   test_cluster c;
   c.add_task_manager(2);
   auto m = c.address();
-  auto submitted = run_weir(
-    {"run", "-m", m, "--detached", job_fixture("unbounded.pbtxt")});
+  auto submitted
+    = run_weir({"run", "-m", m, "--detached", job_fixture("unbounded.pbtxt")});
   INFO(submitted.err);
   REQUIRE_EQ(submitted.exit_code, 0);
   auto id = trim_line(submitted.out);
@@ -138,8 +138,8 @@ TEST_CASE("list, info, savepoint, stop, run --from-savepoint and cancel on a "
   CHECK(contains(trim_line(sp.out), c.dir() / "sp"));
   CHECK(c.wait_for_state(id, "RUNNING", std::chrono::seconds{1}));
 
-  auto stop = run_weir({"stop", id, "--savepoint-dir", c.dir() / "stop", "-m",
-                        m});
+  auto stop
+    = run_weir({"stop", id, "--savepoint-dir", c.dir() / "stop", "-m", m});
   INFO(stop.err);
   REQUIRE_EQ(stop.exit_code, 0);
   auto path = trim_line(stop.out);
@@ -157,8 +157,8 @@ TEST_CASE("list, info, savepoint, stop, run --from-savepoint and cancel on a "
   CHECK_EQ(cancel.exit_code, 0);
   CHECK_EQ(trim_line(cancel.out), "job " + id2 + " CANCELED");
 
-  auto unknown = run_weir({"info", "0123456789abcdef0123456789abcdef", "-m",
-                           m});
+  auto unknown
+    = run_weir({"info", "0123456789abcdef0123456789abcdef", "-m", m});
   CHECK_EQ(unknown.exit_code, 1);
   CHECK(contains(unknown.err, "0123456789abcdef0123456789abcdef"));
 }
@@ -166,7 +166,8 @@ TEST_CASE("list, info, savepoint, stop, run --from-savepoint and cancel on a "
 TEST_CASE("a refused submission names what is wrong and exits 2") {
   test_cluster c;
   auto m = c.address();
-  auto unknown = run_weir({"run", "-m", m, job_fixture("unknown_operator.pbtxt")});
+  auto unknown
+    = run_weir({"run", "-m", m, job_fixture("unknown_operator.pbtxt")});
   INFO(unknown.err);
   CHECK_EQ(unknown.exit_code, 2);
   CHECK(contains(unknown.err, "weir: error: job rejected: "));
@@ -174,11 +175,12 @@ TEST_CASE("a refused submission names what is wrong and exits 2") {
 
   temp_dir dir;
   auto not_elf = dir.write("libbroken.so", "not a library");
-  auto job = dir.write("job.pbtxt", "name: \"j\"\n"
-                                    "library: \"libbroken.so\"\n"
-                                    "vertices { id: \"a\" operator: \"sequence\" }\n"
-                                    "vertices { id: \"b\" operator: \"discard\" }\n"
-                                    "edges { from: \"a\" to: \"b\" }\n");
+  auto job
+    = dir.write("job.pbtxt", "name: \"j\"\n"
+                             "library: \"libbroken.so\"\n"
+                             "vertices { id: \"a\" operator: \"sequence\" }\n"
+                             "vertices { id: \"b\" operator: \"discard\" }\n"
+                             "edges { from: \"a\" to: \"b\" }\n");
   auto broken = run_weir({"run", "-m", m, job});
   INFO(broken.err);
   CHECK_EQ(broken.exit_code, 2);
@@ -186,14 +188,15 @@ TEST_CASE("a refused submission names what is wrong and exits 2") {
                              "a shared library (ELF)"));
 
   // A real library that lacks the operator the job names.
-  auto lacking = dir.write(
-    "lacking.pbtxt", std::string{"name: \"j\"\nlibrary: \""} + WEIR_EXAMPLE_LIBRARY
-                       + "\"\n"
-                         "vertices { id: \"a\" operator: \"sequence\" }\n"
-                         "vertices { id: \"b\" operator: \"no_such_op\" }\n"
-                         "vertices { id: \"c\" operator: \"discard\" }\n"
-                         "edges { from: \"a\" to: \"b\" }\n"
-                         "edges { from: \"b\" to: \"c\" }\n");
+  auto lacking
+    = dir.write("lacking.pbtxt",
+                std::string{"name: \"j\"\nlibrary: \""} + WEIR_EXAMPLE_LIBRARY
+                  + "\"\n"
+                    "vertices { id: \"a\" operator: \"sequence\" }\n"
+                    "vertices { id: \"b\" operator: \"no_such_op\" }\n"
+                    "vertices { id: \"c\" operator: \"discard\" }\n"
+                    "edges { from: \"a\" to: \"b\" }\n"
+                    "edges { from: \"b\" to: \"c\" }\n");
   auto r = run_weir({"run", "-m", m, lacking});
   INFO(r.err);
   CHECK_EQ(r.exit_code, 2);

@@ -103,8 +103,9 @@ std::vector<std::string> test_cluster::common() const {
           "state.savepoints.dir=" + (dir_ / "savepoints")};
 }
 
-size_t test_cluster::add_task_manager(uint32_t slots,
-                                      const std::vector<std::string>& settings) {
+size_t
+test_cluster::add_task_manager(uint32_t slots,
+                               const std::vector<std::string>& settings) {
   auto i = tms_.size();
   auto port = free_port();
   std::vector<std::string> args{"taskmanager"};

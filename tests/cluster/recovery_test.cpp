@@ -51,22 +51,14 @@ std::vector<std::string> sorted_lines(const std::string& dir) {
 std::vector<std::string> run_args(const test_cluster& c, const std::string& out,
                                   const std::string& checkpoints,
                                   int rate = 4000) {
-  return {"run",
-          "-m",
-          c.address(),
-          source_file("examples/library/bucket_count.pbtxt"),
-          "--param",
-          "library=" + library(),
-          "--param",
-          "output=" + out,
-          "--param",
-          "checkpoints=" + checkpoints,
-          "--param",
-          "count=" + std::to_string(count),
-          "--param",
-          "rate=" + std::to_string(rate),
-          "--param",
-          "buckets=" + std::to_string(buckets)};
+  return {"run",       "-m",
+          c.address(), source_file("examples/library/bucket_count.pbtxt"),
+          "--param",   "library=" + library(),
+          "--param",   "output=" + out,
+          "--param",   "checkpoints=" + checkpoints,
+          "--param",   "count=" + std::to_string(count),
+          "--param",   "rate=" + std::to_string(rate),
+          "--param",   "buckets=" + std::to_string(buckets)};
 }
 
 std::string job_id_of(const std::string& err) {
@@ -88,8 +80,8 @@ size_t victim(test_cluster& c, const std::string& job) {
   auto j = rest_get(c.rest_port(), "/jobs/" + job);
   REQUIRE_EQ(j.status, 200);
   REQUIRE_EQ(j.body["checkpoints"]["completed"].get<int>() >= 1, true);
-  auto host = j.body["vertices"][0]["subtasks"][0]["taskmanager-id"]
-                .get<std::string>();
+  auto host
+    = j.body["vertices"][0]["subtasks"][0]["taskmanager-id"].get<std::string>();
   for (size_t i = 0; i < 3; ++i)
     if (c.task_manager_id(i) == host)
       return i;
@@ -100,8 +92,7 @@ size_t victim(test_cluster& c, const std::string& job) {
 /// The times from `t0` to the first RESTARTING after it and to the RUNNING
 /// after that, in ms, from the job's transitions.
 std::pair<int64_t, int64_t> recovery_times(test_cluster& c,
-                                           const std::string& job,
-                                           int64_t t0) {
+                                           const std::string& job, int64_t t0) {
   auto j = rest_get(c.rest_port(), "/jobs/" + job);
   REQUIRE_EQ(j.status, 200);
   int64_t restarting = -1;
@@ -182,7 +173,8 @@ TEST_CASE("a TaskManager killed with SIGKILL costs a restart, never data") {
 
 TEST_CASE("a TaskManager stopped with SIGSTOP is found by heartbeats and "
           "costs a restart, never data") {
-  check_recovery(SIGSTOP, {"heartbeat.interval=250ms", "heartbeat.timeout=1500ms"});
+  check_recovery(SIGSTOP,
+                 {"heartbeat.interval=250ms", "heartbeat.timeout=1500ms"});
 }
 
 TEST_CASE("batches between TaskManagers may travel LZ4-compressed") {

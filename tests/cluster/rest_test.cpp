@@ -38,8 +38,8 @@ TEST_CASE("the REST API answers with Flink's shapes and JSON errors") {
   CHECK_EQ(config.status, 200);
   bool has_rest_port = false;
   for (const auto& e : config.body["config"])
-    has_rest_port |= e["key"] == "rest.port"
-                     && e["value"] == std::to_string(port);
+    has_rest_port
+      |= e["key"] == "rest.port" && e["value"] == std::to_string(port);
   CHECK(has_rest_port);
 
   auto tms = rest_get(port, "/taskmanagers");
@@ -98,8 +98,7 @@ TEST_CASE("the REST API answers with Flink's shapes and JSON errors") {
                      "vertices { id: \"a\" operator: \"sequence\" } "
                      "vertices { id: \"b\" operator: \"discard\" } "
                      "edges { from: \"a\" to: \"b\" }";
-  auto sub = rest_post(port, "/jobs",
-                       nlohmann::json{{"jobSpec", spec}}.dump());
+  auto sub = rest_post(port, "/jobs", nlohmann::json{{"jobSpec", spec}}.dump());
   REQUIRE_EQ(sub.status, 202);
   auto id = sub.body["jobid"].get<std::string>();
   REQUIRE(c.wait_for_state(id, "RUNNING"));
