@@ -170,6 +170,31 @@ int parse(const std::vector<std::string>& args, const std::string& command,
   return -1;
 }
 
+/// Parses `weir COMMAND JOB_ID [EXTRA] ... [-m HOST:PORT]`: returns -1 with
+/// `id` and `ep` set to go on, or an exit code. `extra` names a second
+/// positional option the caller added to `desc` (or is null).
+int parse_job_command(const std::vector<std::string>& args,
+                      const std::string& command, const std::string& synopsis,
+                      po::options_description& desc, const char* extra,
+                      std::string& id, std::optional<endpoint>& ep,
+                      std::ostream& out, std::ostream& err) {
+  std::string jobmanager;
+  desc.add_options()("id", po::value(&id), "job id");
+  po::positional_options_description pos;
+  pos.add("id", 1);
+  if (extra != nullptr)
+    pos.add(extra, 1);
+  if (auto rc = parse(args, command, synopsis, desc, pos, jobmanager, out, err);
+      rc >= 0)
+    return rc;
+  if (id.empty()) {
+    err << "weir " << command << ": error: no job id given\n";
+    return exit_usage;
+  }
+  ep = parse_endpoint(jobmanager, command, err);
+  return ep ? -1 : exit_usage;
+}
+
 bool terminal_state(const std::string& s) {
   return s == "FINISHED" || s == "CANCELED" || s == "FAILED";
 }
@@ -514,23 +539,13 @@ int cmd_list(const std::vector<std::string>& args, std::ostream& out,
 
 int cmd_info(const std::vector<std::string>& args, std::ostream& out,
              std::ostream& err) {
-  std::string jobmanager;
   std::string id;
+  std::optional<endpoint> ep;
   po::options_description desc{"options"};
-  desc.add_options()("id", po::value(&id), "job id");
-  po::positional_options_description pos;
-  pos.add("id", 1);
-  if (auto rc = parse(args, "info", "JOB_ID [-m HOST:PORT]", desc, pos,
-                      jobmanager, out, err);
+  if (auto rc = parse_job_command(args, "info", "JOB_ID [-m HOST:PORT]", desc,
+                                  nullptr, id, ep, out, err);
       rc >= 0)
     return rc;
-  if (id.empty()) {
-    err << "weir info: error: no job id given\n";
-    return exit_usage;
-  }
-  auto ep = parse_endpoint(jobmanager, "info", err);
-  if (!ep)
-    return exit_usage;
   rest_client client{*ep};
   auto a = client.get("/jobs/" + id);
   if (!a.error.empty())
@@ -569,23 +584,13 @@ int cmd_info(const std::vector<std::string>& args, std::ostream& out,
 
 int cmd_cancel(const std::vector<std::string>& args, std::ostream& out,
                std::ostream& err) {
-  std::string jobmanager;
   std::string id;
+  std::optional<endpoint> ep;
   po::options_description desc{"options"};
-  desc.add_options()("id", po::value(&id), "job id");
-  po::positional_options_description pos;
-  pos.add("id", 1);
-  if (auto rc = parse(args, "cancel", "JOB_ID [-m HOST:PORT]", desc, pos,
-                      jobmanager, out, err);
+  if (auto rc = parse_job_command(args, "cancel", "JOB_ID [-m HOST:PORT]", desc,
+                                  nullptr, id, ep, out, err);
       rc >= 0)
     return rc;
-  if (id.empty()) {
-    err << "weir cancel: error: no job id given\n";
-    return exit_usage;
-  }
-  auto ep = parse_endpoint(jobmanager, "cancel", err);
-  if (!ep)
-    return exit_usage;
   rest_client client{*ep};
   auto a = client.patch("/jobs/" + id + "?mode=cancel");
   if (!a.error.empty())
@@ -613,13 +618,9 @@ int cmd_cancel(const std::vector<std::string>& args, std::ostream& out,
 namespace {
 
 int savepoint_command(const std::string& command, const std::string& id,
-                      const std::string& dir, bool stop,
-                      const std::string& jobmanager, std::ostream& out,
-                      std::ostream& err) {
-  auto ep = parse_endpoint(jobmanager, command, err);
-  if (!ep)
-    return exit_usage;
-  rest_client client{*ep};
+                      const std::string& dir, bool stop, const endpoint& ep,
+                      std::ostream& out, std::ostream& err) {
+  rest_client client{ep};
   json req = json::object();
   if (!dir.empty())
     req[stop ? "targetDirectory" : "target-directory"]
@@ -643,47 +644,36 @@ int savepoint_command(const std::string& command, const std::string& id,
 
 int cmd_savepoint(const std::vector<std::string>& args, std::ostream& out,
                   std::ostream& err) {
-  std::string jobmanager;
   std::string id;
   std::string dir;
+  std::optional<endpoint> ep;
   po::options_description desc{"options"};
-  desc.add_options()("id", po::value(&id), "job id")(
+  desc.add_options()(
     "dir", po::value(&dir),
     "target directory (default: state.savepoints.dir of the cluster)");
-  po::positional_options_description pos;
-  pos.add("id", 1).add("dir", 1);
-  if (auto rc = parse(args, "savepoint", "JOB_ID [DIR] [-m HOST:PORT]", desc,
-                      pos, jobmanager, out, err);
+  if (auto rc
+      = parse_job_command(args, "savepoint", "JOB_ID [DIR] [-m HOST:PORT]",
+                          desc, "dir", id, ep, out, err);
       rc >= 0)
     return rc;
-  if (id.empty()) {
-    err << "weir savepoint: error: no job id given\n";
-    return exit_usage;
-  }
-  return savepoint_command("savepoint", id, dir, false, jobmanager, out, err);
+  return savepoint_command("savepoint", id, dir, false, *ep, out, err);
 }
 
 int cmd_stop(const std::vector<std::string>& args, std::ostream& out,
              std::ostream& err) {
-  std::string jobmanager;
   std::string id;
   std::string dir;
+  std::optional<endpoint> ep;
   po::options_description desc{"options"};
-  desc.add_options()("id", po::value(&id), "job id")(
-    "savepoint-dir", po::value(&dir),
-    "where the savepoint goes (default: state.savepoints.dir of the "
-    "cluster)");
-  po::positional_options_description pos;
-  pos.add("id", 1);
-  if (auto rc = parse(args, "stop", "JOB_ID --savepoint-dir DIR [-m HOST:PORT]",
-                      desc, pos, jobmanager, out, err);
+  desc.add_options()("savepoint-dir", po::value(&dir),
+                     "where the savepoint goes (default: state.savepoints.dir "
+                     "of the cluster)");
+  if (auto rc = parse_job_command(args, "stop",
+                                  "JOB_ID --savepoint-dir DIR [-m HOST:PORT]",
+                                  desc, nullptr, id, ep, out, err);
       rc >= 0)
     return rc;
-  if (id.empty()) {
-    err << "weir stop: error: no job id given\n";
-    return exit_usage;
-  }
-  return savepoint_command("stop", id, dir, true, jobmanager, out, err);
+  return savepoint_command("stop", id, dir, true, *ep, out, err);
 }
 
 } // namespace weir::cli
