@@ -2,6 +2,9 @@
 // commands, the client commands, and refused submissions.
 
 #include <arpa/inet.h>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <netinet/in.h>
 #include <string>
 #include <sys/socket.h>
@@ -201,4 +204,32 @@ TEST_CASE("a refused submission names what is wrong and exits 2") {
   INFO(r.err);
   CHECK_EQ(r.exit_code, 2);
   CHECK(contains(r.err, "no_such_op"));
+}
+
+TEST_CASE("examples/cluster/cluster.sh starts and stops a cluster") {
+  temp_dir dir;
+  auto rest = std::to_string(free_port());
+  auto env = "WEIR=" + weir_binary() + " RUN_DIR=" + (dir / "run") + " ";
+  auto script = source_file("examples/cluster/cluster.sh");
+  // Free ports instead of the file's fixed ones; both TaskManagers pick
+  // their own.
+  auto settings = " -D rest.port=" + rest
+                  + " -D jobmanager.rpc.port=" + std::to_string(free_port())
+                  + " -D taskmanager.rpc.port=0 -D log.dir=" + (dir / "log")
+                  + " -D blob.storage.directory=" + (dir / "blobs") + " > "
+                  + (dir / "start.out") + " 2>&1";
+  REQUIRE_EQ(std::system((env + script + " start" + settings).c_str()), 0);
+  auto overview = rest_get(static_cast<uint16_t>(std::stoi(rest)), "/overview");
+  CHECK_EQ(overview.status, 200);
+  CHECK_EQ(overview.body["taskmanagers"], 2);
+  CHECK_EQ(overview.body["slots-total"], 4);
+  CHECK_EQ(
+    std::system(
+      (env + script + " stop > " + (dir / "stop.out") + " 2>&1").c_str()),
+    0);
+  auto after = rest_get(static_cast<uint16_t>(std::stoi(rest)), "/overview");
+  CHECK_EQ(after.status, 0);
+  std::ifstream status{dir / "stop.out"};
+  std::string text{std::istreambuf_iterator<char>{status}, {}};
+  CHECK(contains(text, "stopped jobmanager"));
 }
