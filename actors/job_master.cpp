@@ -10,6 +10,7 @@
 #include <caf/actor_ostream.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -182,6 +183,12 @@ void start_coordinator(jm_pointer self) {
     self->system(), st.id, *st.checkpointing, st.p, job_master_actor{self},
     std::max(st.initial_checkpoint_id, st.last_checkpoint_id) + 1);
   self->monitor(st.coordinator);
+  // A master killed with its job manager (a JobManager shutting down) takes
+  // its coordinator along; otherwise the coordinator's ticks would keep the
+  // actor system alive.
+  self->attach_functor([c = st.coordinator](const caf::error&) {
+    caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+  });
 }
 
 void release_and_quit(jm_pointer self) {

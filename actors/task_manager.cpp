@@ -1,6 +1,8 @@
 #include "actors/task_manager.hpp"
 
+#include <charconv>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <caf/actor_system.hpp>
@@ -116,7 +118,13 @@ void register_with(tm_pointer self, resource_manager_actor rm) {
   reg.pid = st.cfg.pid;
   reg.host = st.cfg.host;
   reg.handle = task_manager_actor{self};
-  self->request(rm, caf::infinite, register_atom::value, std::move(reg))
+  // Over the network a finite wait: CAF fails no request when the
+  // connection drops before the answer, and the next attempt needs this
+  // one to end.
+  auto wait = st.cfg.resource_manager || st.cfg.heartbeat_timeout.count() <= 0
+                ? caf::duration{caf::infinite}
+                : caf::duration{st.cfg.heartbeat_timeout};
+  self->request(rm, wait, register_atom::value, std::move(reg))
     .then(
       [self, rm](ok_atom) {
         auto& s = self->state;
@@ -239,6 +247,21 @@ caf::expected<task_actor> deploy_task(tm_pointer self,
   return t;
 }
 
+/// "HOST:PORT" as host and port (1 to 65535); nullopt otherwise.
+std::optional<std::pair<std::string, uint16_t>>
+split_endpoint(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return std::nullopt;
+  unsigned port = 0;
+  const char* first = text.data() + colon + 1;
+  const char* last = text.data() + text.size();
+  auto [end, ec] = std::from_chars(first, last, port);
+  if (ec != std::errc{} || end != last || port == 0 || port > 65535)
+    return std::nullopt;
+  return std::make_pair(text.substr(0, colon), static_cast<uint16_t>(port));
+}
+
 /// The peers of `req` this task manager connects to itself before it
 /// deploys: in a cluster, the ones with an id above its own (so that two
 /// task managers never dial each other at once, which CAF resolves by
@@ -250,10 +273,12 @@ std::vector<std::string> peers_to_connect(tm_pointer self,
   if (st.cfg.resource_manager)
     return out;
   for (const auto& peer : req.peers) {
-    auto colon = peer.rfind(':');
-    if (peer <= st.cfg.id || colon == std::string::npos || colon == 0
-        || st.connected_peers.count(peer) > 0)
+    if (peer <= st.cfg.id || st.connected_peers.count(peer) > 0)
       continue;
+    if (!split_endpoint(peer)) {
+      st.event(false, "ignoring peer '" + peer + "': not HOST:PORT");
+      continue;
+    }
     out.push_back(peer);
   }
   return out;
@@ -302,9 +327,7 @@ task_manager_actor::behavior_type task_manager_impl(tm_pointer self,
       auto shared = std::make_shared<deploy_request>(std::move(req));
       auto mm = self->system().middleman().actor_handle();
       for (const auto& peer : missing) {
-        auto colon = peer.rfind(':');
-        auto host = peer.substr(0, colon);
-        auto port = static_cast<uint16_t>(std::stoi(peer.substr(colon + 1)));
+        auto [host, port] = *split_endpoint(peer);
         auto done = [=]() mutable {
           if (--*pending > 0)
             return;

@@ -248,7 +248,15 @@ std::optional<std::string> await_savepoint(rest_client& client,
                                            const std::string& job,
                                            const std::string& request, int& rc,
                                            std::ostream& err) {
+  // Past the longest checkpoint timeout anyone sets, give up waiting.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes{15};
   for (;;) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      err << "weir " << command << ": error: savepoint " << request
+          << " of job " << job << " has no outcome after 15 min\n";
+      rc = exit_job_failed;
+      return std::nullopt;
+    }
     auto a = client.get("/jobs/" + job + "/savepoints/" + request);
     if (!a.error.empty()) {
       rc = failure(command, a, err);
@@ -431,6 +439,7 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
   std::string last_line;
   bool asked_to_end = false;
   std::optional<std::string> stop_request;
+  bool stop_failed = false;
   for (;;) {
     bool signalled;
     {
@@ -454,6 +463,21 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
         stop_request = text_of(a.body, "request-id");
       }
     }
+    if (stop_request && !stop_failed) {
+      // A failed stop-with-savepoint falls back to cancelling, as on the
+      // mini cluster.
+      auto sp = client.get("/jobs/" + id + "/savepoints/" + *stop_request);
+      auto op = sp.body.value("operation", json::object());
+      if (sp.error.empty() && op.contains("failure-cause")) {
+        stop_failed = true;
+        err << "weir: error: the savepoint failed: "
+            << text_of(op.value("failure-cause", json::object()), "stack-trace")
+            << "; cancelling job (CANCELLING)..." << std::endl;
+        auto c = client.patch("/jobs/" + id + "?mode=cancel");
+        if (!c.error.empty())
+          return failure("run", c, err);
+      }
+    }
     auto a = client.get("/jobs/" + id);
     if (!a.error.empty())
       return failure("run", a, err);
@@ -467,7 +491,7 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started)
                   .count();
-      if (stop_request) {
+      if (stop_request && !stop_failed) {
         int rc = exit_ok;
         if (auto path
             = await_savepoint(client, "run", id, *stop_request, rc, err))

@@ -1,3 +1,4 @@
+#include <atomic>
 #include "cluster/library_store.hpp"
 
 #include <cstdio>
@@ -51,7 +52,10 @@ caf::expected<std::string> read_library_file(const std::string& path) {
 
 caf::error write_library_file(const std::string& path,
                               const std::string& bytes) {
-  auto tmp = path + ".tmp-" + std::to_string(::getpid());
+  // Unique per write: uploads of the same library may run at once.
+  static std::atomic<uint64_t> writes{0};
+  auto tmp = path + ".tmp-" + std::to_string(::getpid()) + "-"
+             + std::to_string(++writes);
   {
     std::ofstream out{tmp, std::ios::binary | std::ios::trunc};
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -61,10 +65,13 @@ caf::error write_library_file(const std::string& path,
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec)
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
     return make_error(cluster_errc::bad_library, "cannot store user library '"
                                                    + path
                                                    + "': " + ec.message());
+  }
   return caf::none;
 }
 

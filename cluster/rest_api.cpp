@@ -650,7 +650,8 @@ http_response rest_api::savepoint(const job_id& id, const std::string& body,
   }
   auto jm = ctx_.job_manager;
   bool with_stop = stop || cancel_job;
-  ctx_.sys->spawn([=](caf::event_based_actor* self) {
+  // Hidden: a JobManager shutting down does not wait for it.
+  ctx_.sys->spawn<caf::hidden>([=](caf::event_based_actor* self) {
     self->request(jm, caf::infinite, savepoint_atom::value, id, dir, with_stop)
       .then(
         [=](std::string& path) {

@@ -1,5 +1,10 @@
 #include "cluster/rest_server.hpp"
 
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
 #include <httplib.h>
 
 #include "cluster/error.hpp"
@@ -34,6 +39,28 @@ rest_server::start(std::shared_ptr<rest_api> api, const std::string& address,
   auto handler = [a](const httplib::Request& req, httplib::Response& res) {
     serve(*a, req, res);
   };
+  // Before httplib reads a body: it enforces the size limit only through
+  // Content-Length, so a chunked body is refused here, and a request with
+  // no body announced at all (`curl -X PATCH .../jobs/ID?mode=cancel`) is
+  // served at once instead of waiting for a body that never comes.
+  s.set_pre_routing_handler(
+    [a](const httplib::Request& req, httplib::Response& res) {
+      using hr = httplib::Server::HandlerResponse;
+      if (req.method == "GET" || req.method == "HEAD"
+          || req.has_header("Content-Length"))
+        return hr::Unhandled;
+      if (req.get_header_value("Transfer-Encoding").find("chunked")
+          != std::string::npos) {
+        res.status = 411;
+        res.set_content("{\"errors\":[\"chunked request bodies are not "
+                        "accepted; send Content-Length\"]}",
+                        "application/json");
+        res.set_header("Connection", "close");
+        return hr::Handled;
+      }
+      serve(*a, req, res);
+      return hr::Handled;
+    });
   s.Get(".*", handler);
   s.Post(".*", handler);
   s.Patch(".*", handler);
@@ -60,7 +87,14 @@ rest_server::start(std::shared_ptr<rest_api> api, const std::string& address,
                       "rest.port " + std::to_string(port) + " on " + address
                         + ": cannot listen");
   srv->port_ = static_cast<uint16_t>(bound);
-  srv->thread_ = std::thread{[&s] { s.listen_after_bind(); }};
+  auto ended = std::make_shared<std::atomic<bool>>(false);
+  srv->thread_ = std::thread{[&s, ended] {
+    s.listen_after_bind();
+    *ended = true;
+  }};
+  // stop() only works on a running server: wait until it runs.
+  while (!s.is_running() && !*ended)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
   return srv;
 }
 

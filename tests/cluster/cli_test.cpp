@@ -2,6 +2,9 @@
 // commands, the client commands, and refused submissions.
 
 #include <arpa/inet.h>
+#include <chrono>
+#include <csignal>
+#include <thread>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -232,4 +235,29 @@ TEST_CASE("examples/cluster/cluster.sh starts and stops a cluster") {
   std::ifstream status{dir / "stop.out"};
   std::string text{std::istreambuf_iterator<char>{status}, {}};
   CHECK(contains(text, "stopped jobmanager"));
+}
+
+TEST_CASE("a JobManager stops on SIGTERM while a checkpointed job runs, and "
+          "its TaskManager keeps trying to reconnect") {
+  test_cluster c{{"execution.checkpointing.interval=100ms"}};
+  c.add_task_manager(2);
+  auto submitted = run_weir(
+    {"run", "-m", c.address(), "-d", job_fixture("unbounded.pbtxt")});
+  REQUIRE_EQ(submitted.exit_code, 0);
+  auto id = trim_line(submitted.out);
+  REQUIRE(c.wait_for_state(id, "RUNNING"));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  while (std::chrono::steady_clock::now() < deadline
+         && rest_get(c.rest_port(), "/jobs/" + id + "/checkpoints")
+                .body["counts"]["completed"]
+              == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  c.jobmanager().send(SIGTERM);
+  auto r = c.jobmanager().wait();
+  INFO(r.err);
+  CHECK_FALSE(r.timed_out);
+  CHECK_EQ(r.exit_code, 0);
+  CHECK(contains(r.err, "JobManager stopped"));
+  CHECK(c.task_manager(0).wait_for_stderr("lost the JobManager"));
+  CHECK(c.task_manager(0).wait_for_stderr("retrying in"));
 }
