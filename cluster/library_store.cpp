@@ -1,4 +1,7 @@
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <cerrno>
 #include "cluster/library_store.hpp"
 
 #include <cstdio>
@@ -75,14 +78,29 @@ caf::error write_library_file(const std::string& path,
   return caf::none;
 }
 
+caf::expected<std::string> private_temp_dir(const std::string& prefix) {
+  std::error_code ec;
+  auto base = fs::temp_directory_path(ec);
+  if (ec)
+    base = "/tmp";
+  auto tmpl = (base / (prefix + "XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    return make_error(cluster_errc::bad_library, "cannot create a directory "
+                                                   + tmpl + ": "
+                                                   + std::strerror(errno));
+  return tmpl;
+}
+
 caf::expected<std::shared_ptr<library_store>>
 library_store::open(const std::string& dir) {
   std::string where = dir;
   std::error_code ec;
-  if (where.empty())
-    where = (fs::temp_directory_path(ec)
-             / ("weir-blobs-" + std::to_string(::getpid())))
-              .string();
+  if (where.empty()) {
+    auto tmp = private_temp_dir("weir-blobs-");
+    if (!tmp)
+      return tmp.error();
+    where = std::move(*tmp);
+  }
   fs::create_directories(where, ec);
   if (ec)
     return make_error(cluster_errc::bad_library,

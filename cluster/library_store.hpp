@@ -45,6 +45,11 @@ std::string library_id(const std::string& bytes);
 /// Whether `id` has the form library_id() returns.
 bool is_library_id(const std::string& id);
 
+/// A fresh directory `<tmp>/<prefix>XXXXXX` only this user can enter
+/// (mkdtemp, mode 0700): the default blob directory, so that no other local
+/// user can slip a library into it.
+caf::expected<std::string> private_temp_dir(const std::string& prefix);
+
 /// Reads a whole file; an error names the path.
 caf::expected<std::string> read_library_file(const std::string& path);
 

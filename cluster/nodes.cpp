@@ -1,6 +1,7 @@
 #include "cluster/nodes.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <unistd.h>
 
 #include <caf/exit_reason.hpp>
@@ -27,6 +28,14 @@ std::shared_ptr<const operator_registry> builtin_registry() {
   auto reg = std::make_shared<operator_registry>();
   register_builtin_operators(*reg);
   return reg;
+}
+
+void remove_temp_dir(std::string& dir) {
+  if (dir.empty())
+    return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  dir.clear();
 }
 
 caf::timespan span(std::chrono::milliseconds x) {
@@ -71,6 +80,8 @@ jobmanager_node::start(const cluster_config& cfg) {
   if (!store)
     return store.error();
   n.libraries_ = std::move(*store);
+  if (cfg.blob_dir.empty())
+    n.temp_blobs_ = n.libraries_->dir();
   n.sys_ = std::make_unique<caf::actor_system>(n.sys_cfg_);
   auto builtins = builtin_registry();
   auto libs = n.libraries_;
@@ -131,6 +142,7 @@ void jobmanager_node::stop() {
   jm_ = nullptr;
   rm_ = nullptr;
   sys_.reset();
+  remove_temp_dir(temp_blobs_);
 }
 
 // -- TaskManager --------------------------------------------------------------
@@ -142,6 +154,7 @@ taskmanager_node::~taskmanager_node() {
   stop();
   tm_ = nullptr;
   sys_.reset();
+  remove_temp_dir(temp_blobs_);
 }
 
 caf::expected<std::unique_ptr<taskmanager_node>>
@@ -174,6 +187,13 @@ taskmanager_node::start(const cluster_config& cfg) {
   tm.host = cfg.taskmanager_host;
   tm.pid = static_cast<int64_t>(::getpid());
   auto cache = cfg.blob_dir;
+  if (cache.empty()) {
+    auto tmp = private_temp_dir("weir-taskmanager-blobs-");
+    if (!tmp)
+      return tmp.error();
+    cache = std::move(*tmp);
+    n.temp_blobs_ = cache;
+  }
   auto* sys = n.sys_.get();
   auto host = cfg.jobmanager_address;
   auto port = cfg.jobmanager_port;

@@ -58,6 +58,9 @@ private:
   resource_manager_actor rm_;
   job_manager_actor jm_;
   std::shared_ptr<library_store> libraries_;
+  /// The blob directory made for this process (no blob.storage.directory
+  /// set), removed at stop(); empty otherwise.
+  std::string temp_blobs_;
   std::unique_ptr<rest_server> rest_;
   uint16_t rpc_port_ = 0;
 };
@@ -91,6 +94,8 @@ private:
   std::unique_ptr<caf::actor_system> sys_;
   task_manager_actor tm_;
   std::string id_;
+  /// As jobmanager_node::temp_blobs_.
+  std::string temp_blobs_;
 };
 
 } // namespace weir

@@ -23,7 +23,9 @@ namespace weir {
 namespace {
 
 http_response reply(int status, const json& body) {
-  return http_response{status, body.dump()};
+  // Replace, not throw on, invalid UTF-8 echoed from a request path.
+  return http_response{
+    status, body.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
 http_response fail(int status, const std::string& what) {

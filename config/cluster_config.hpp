@@ -39,7 +39,7 @@ const char* to_string(network_compression x);
 ///   heartbeat.timeout                duration    5 s   (Flink: 50 s)
 ///   slot.request.timeout             duration    1 min (Flink: 5 min)
 ///   state.savepoints.dir             path        none
-///   blob.storage.directory           path        a fresh temporary directory
+///   blob.storage.directory           path        a fresh private temporary directory
 ///   log.level                        level       info
 ///   log.dir                          path        . (the working directory)
 ///   execution.checkpointing.*, state.checkpoints.*, restart-strategy.*:
@@ -112,7 +112,8 @@ struct cluster_config {
 
   /// blob.storage.directory: where the JobManager keeps uploaded user
   /// libraries and TaskManagers cache the ones they fetched; empty: a
-  /// directory under the system's temporary directory.
+  /// fresh private directory (mode 0700) under the system's temporary
+  /// directory, per process.
   std::string blob_dir;
 
   // -- job defaults -----------------------------------------------------------

@@ -167,3 +167,12 @@ TEST_CASE("the REST API answers with Flink's shapes and JSON errors") {
   CHECK_EQ(jobs.status, 200);
   CHECK_EQ(jobs.body["jobs"][0]["state"], "CANCELED");
 }
+
+TEST_CASE("a path that is not UTF-8 gets a JSON 404, not a failure") {
+  test_cluster c;
+  httplib::Client raw{"127.0.0.1", c.rest_port()};
+  auto res = raw.Get("/jobs/%FF%FE");
+  REQUIRE(res);
+  CHECK_EQ(res->status, 404);
+  CHECK(contains(res->body, "is not a job id"));
+}
