@@ -196,3 +196,32 @@ TEST_CASE("batches between TaskManagers may travel LZ4-compressed") {
       hosts.insert(s["taskmanager-id"].get<std::string>());
   CHECK_EQ(hosts.size(), 2);
 }
+
+TEST_CASE("a job whose only TaskManager dies waits for a new one and "
+          "finishes exactly") {
+  test_cluster c;
+  c.add_task_manager(4);
+  auto out = c.dir() / "out";
+  weir_process run{run_args(c, out, c.dir() / "chk")};
+  REQUIRE(run.wait_for_stderr(") submitted to "));
+  auto job = job_id_of(run.err());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (std::chrono::steady_clock::now() < deadline
+         && rest_get(c.rest_port(), "/jobs/" + job + "/checkpoints")
+                .body["counts"]["completed"]
+              == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  c.task_manager(0).send(SIGKILL);
+  REQUIRE(c.wait_for_state(job, "RESTARTING"));
+  // No slots anywhere: the restart waits (slot.request.timeout) instead of
+  // failing the job; a TaskManager that registers now picks it up.
+  c.add_task_manager(4);
+  auto r = run.wait();
+  INFO(r.err);
+  REQUIRE_FALSE(r.timed_out);
+  CHECK_EQ(r.exit_code, 0);
+  CHECK_EQ(sorted_lines(out), expected_output());
+  auto j = rest_get(c.rest_port(), "/jobs/" + job);
+  CHECK_EQ(j.body["vertices"][0]["subtasks"][0]["taskmanager-id"],
+           c.task_manager_id(1));
+}
