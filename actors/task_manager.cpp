@@ -247,6 +247,24 @@ caf::expected<task_actor> deploy_task(tm_pointer self,
   return t;
 }
 
+/// How long a task manager waits for a user library from the resource
+/// manager.
+constexpr auto library_fetch_timeout = std::chrono::seconds{120};
+
+/// The user library `req`'s job names when this task manager has to fetch
+/// it before it can plan the job; empty otherwise.
+std::string library_to_fetch(tm_pointer self, const deploy_request& req) {
+  auto& st = self->state;
+  if (!st.cfg.library_missing || !st.cfg.store_library || !st.rm
+      || st.plans.count(req.job) > 0)
+    return {};
+  proto::JobSpec spec;
+  if (!spec.ParseFromString(req.spec) || spec.library_id().empty()
+      || !st.cfg.library_missing(spec.library_id()))
+    return {};
+  return spec.library_id();
+}
+
 /// "HOST:PORT" as host and port (1 to 65535); nullopt otherwise.
 std::optional<std::pair<std::string, uint16_t>>
 split_endpoint(const std::string& text) {
@@ -316,27 +334,57 @@ task_manager_actor::behavior_type task_manager_impl(tm_pointer self,
                           "task manager " + self->state.cfg.id
                             + " is not registered with a JobManager");
       auto missing = peers_to_connect(self, req);
-      if (missing.empty()) {
+      auto library = library_to_fetch(self, req);
+      if (missing.empty() && library.empty()) {
         auto t = deploy_task(self, req);
         if (!t)
           return std::move(t.error());
         return std::move(*t);
       }
       auto rp = self->make_response_promise<task_actor>();
-      auto pending = std::make_shared<size_t>(missing.size());
+      auto pending
+        = std::make_shared<size_t>(missing.size() + (library.empty() ? 0 : 1));
+      auto fetch_error = std::make_shared<caf::error>();
       auto shared = std::make_shared<deploy_request>(std::move(req));
       auto mm = self->system().middleman().actor_handle();
+      auto finish = [=]() mutable {
+        if (--*pending > 0)
+          return;
+        if (*fetch_error) {
+          rp.deliver(*fetch_error);
+          return;
+        }
+        auto t = deploy_task(self, *shared);
+        if (t)
+          rp.deliver(std::move(*t));
+        else
+          rp.deliver(std::move(t.error()));
+      };
+      if (!library.empty()) {
+        self
+          ->request(self->state.rm, library_fetch_timeout, fetch_atom::value,
+                    library)
+          .then(
+            [=](std::string& bytes) mutable {
+              if (auto err = self->state.cfg.store_library(library, bytes))
+                *fetch_error = std::move(err);
+              else
+                self->state.event(true, "fetched user library " + library + " ("
+                                          + std::to_string(bytes.size())
+                                          + " bytes)");
+              finish();
+            },
+            [=](caf::error& err) mutable {
+              *fetch_error = make_error(actors_errc::deployment_failed,
+                                        "task manager " + self->state.cfg.id
+                                          + ": cannot fetch user library "
+                                          + library + ": " + error_text(err));
+              finish();
+            });
+      }
       for (const auto& peer : missing) {
         auto [host, port] = *split_endpoint(peer);
-        auto done = [=]() mutable {
-          if (--*pending > 0)
-            return;
-          auto t = deploy_task(self, *shared);
-          if (t)
-            rp.deliver(std::move(*t));
-          else
-            rp.deliver(std::move(t.error()));
-        };
+        auto done = finish;
         self->request(mm, caf::infinite, connect_atom::value, host, port)
           .then(
             [=](const caf::node_id&, caf::strong_actor_ptr&,

@@ -22,6 +22,14 @@ struct task_manager_config {
   std::shared_ptr<const operator_registry> registry;
   /// When set, replaces `registry` per job (user libraries).
   job_registry_fn job_registry;
+  /// Cluster TaskManagers: whether user library `id` (JobSpec.library_id)
+  /// is missing here, and how to keep its bytes once fetched from the
+  /// resource manager (checked against the id). With both set, deploying a
+  /// job whose library is missing fetches it first, asynchronously, so the
+  /// task manager keeps answering heartbeats meanwhile.
+  std::function<bool(const std::string& id)> library_missing;
+  std::function<caf::error(const std::string& id, const std::string& bytes)>
+    store_library;
   /// The resource manager to register with, when it lives in this process
   /// (mini clusters); null when `jobmanager_host` names a remote one.
   resource_manager_actor resource_manager;

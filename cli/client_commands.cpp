@@ -110,8 +110,13 @@ private:
   answer wrap(httplib::Result res) {
     answer a;
     if (!res) {
-      a.error = "cannot reach the JobManager at " + ep_.url() + " ("
-                + httplib::to_string(res.error()) + ")";
+      if (res.error() == httplib::Error::Write)
+        a.error = "the JobManager at " + ep_.url()
+                  + " closed the connection while the request was sent "
+                    "(a body over its rest.server.max-content-length?)";
+      else
+        a.error = "cannot reach the JobManager at " + ep_.url() + " ("
+                  + httplib::to_string(res.error()) + ")";
       return a;
     }
     a.status = res->status;

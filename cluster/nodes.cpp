@@ -197,6 +197,11 @@ taskmanager_node::start(const cluster_config& cfg) {
   auto* sys = n.sys_.get();
   auto host = cfg.jobmanager_address;
   auto port = cfg.jobmanager_port;
+  tm.library_missing
+    = [cache](const std::string& id) { return !cached_library(cache, id); };
+  tm.store_library = [cache](const std::string& id, const std::string& bytes) {
+    return store_fetched_library(cache, id, bytes);
+  };
   tm.job_registry = [=](const proto::JobSpec& spec) {
     return registry_for(spec, builtins, [&](const std::string& lib) {
       return fetch_library(*sys, host, port, lib, cache);

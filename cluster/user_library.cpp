@@ -75,6 +75,24 @@ registry_for(const proto::JobSpec& spec,
   return base;
 }
 
+bool cached_library(const std::string& cache, const std::string& id) {
+  if (!is_library_id(id))
+    return false;
+  auto bytes = read_library_file(cache + "/" + id + ".so");
+  return bytes && library_id(*bytes) == id;
+}
+
+caf::error store_fetched_library(const std::string& cache,
+                                 const std::string& id,
+                                 const std::string& bytes) {
+  if (!is_library_id(id) || library_id(bytes) != id)
+    return make_error(cluster_errc::bad_library,
+                      "user library " + id + " arrived corrupted");
+  std::error_code ec;
+  fs::create_directories(cache, ec);
+  return write_library_file(cache + "/" + id + ".so", bytes);
+}
+
 caf::expected<std::string> fetch_library(caf::actor_system& sys,
                                          const std::string& host, uint16_t port,
                                          const std::string& id,

@@ -32,6 +32,15 @@ registry_for(const proto::JobSpec& spec,
              const std::shared_ptr<const operator_registry>& base,
              const library_resolver& resolve);
 
+/// Whether `<cache>/<id>.so` holds the library with that id.
+bool cached_library(const std::string& cache, const std::string& id);
+
+/// Keeps the fetched `bytes` of library `id` as `<cache>/<id>.so`; an error
+/// when they do not hash to `id`.
+caf::error store_fetched_library(const std::string& cache,
+                                 const std::string& id,
+                                 const std::string& bytes);
+
 /// A TaskManager's resolver: the file `<cache>/<id>.so`, fetched from the
 /// JobManager at `host`:`port` (its resource manager's fetch_atom) unless
 /// it is there already, and checked against its id.

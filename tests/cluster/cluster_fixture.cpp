@@ -1,6 +1,7 @@
 #include "cluster/cluster_fixture.hpp"
 
 #include <arpa/inet.h>
+#include <csignal>
 #include <netinet/in.h>
 #include <stdexcept>
 #include <sys/socket.h>
@@ -15,6 +16,13 @@ namespace {
 
 /// Node processes live as long as a test; a stuck one still dies.
 constexpr std::chrono::seconds node_deadline{170};
+
+/// A server may close a connection while a request is still being written
+/// (413 before the body is read): a write error, not a dead test process.
+const bool sigpipe_ignored = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
 
 } // namespace
 

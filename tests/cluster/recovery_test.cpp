@@ -154,6 +154,12 @@ void check_recovery(int sig, const std::vector<std::string>& settings) {
            std::filesystem::directory_iterator{c.task_manager_blobs(i)})
         fetched += e.path().extension() == ".so" ? 1 : 0;
   CHECK_GE(fetched, 2);
+  // Fetched by the task manager itself, without blocking it.
+  auto now = rest_get(c.rest_port(), "/jobs/" + job);
+  auto host = now.body["vertices"][0]["subtasks"][0]["taskmanager-id"];
+  for (size_t i = 0; i < 3; ++i)
+    if (c.task_manager_id(i) == host)
+      CHECK(c.task_manager(i).wait_for_stderr("fetched user library sha256-"));
   if (sig == SIGSTOP) {
     // Woken up, the TaskManager finds its JobManager gone silent, cancels
     // its tasks and registers again.
