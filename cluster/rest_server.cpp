@@ -55,7 +55,6 @@ rest_server::start(std::shared_ptr<rest_api> api, const std::string& address,
         res.set_content("{\"errors\":[\"chunked request bodies are not "
                         "accepted; send Content-Length\"]}",
                         "application/json");
-        res.set_header("Connection", "close");
         return hr::Handled;
       }
       serve(*a, req, res);
