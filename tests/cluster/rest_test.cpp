@@ -26,7 +26,8 @@ std::string first_error(const rest_answer& a) {
   return a.body["errors"][0].get<std::string>();
 }
 
-/// Sends `request` as is and returns what comes back within 5 s.
+/// Sends `request` as is and returns the response that comes back (what
+/// came within 5 s when it is incomplete).
 std::string raw_request(uint16_t port, const std::string& request) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -39,10 +40,23 @@ std::string raw_request(uint16_t port, const std::string& request) {
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0
       && ::send(fd, request.data(), request.size(), 0)
            == static_cast<ssize_t>(request.size())) {
+    // One whole response: its headers, then Content-Length bytes of body.
     char buf[4096];
-    auto n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n > 0)
-      out.assign(buf, static_cast<size_t>(n));
+    for (;;) {
+      auto end = out.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        auto at = out.find("Content-Length: ");
+        size_t length = 0;
+        if (at != std::string::npos && at < end)
+          length = std::stoul(out.substr(at + 16));
+        if (out.size() >= end + 4 + length)
+          break;
+      }
+      auto n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0)
+        break;
+      out.append(buf, static_cast<size_t>(n));
+    }
   }
   ::close(fd);
   return out;
