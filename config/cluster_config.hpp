@@ -39,7 +39,7 @@ const char* to_string(network_compression x);
 ///   heartbeat.timeout                duration    5 s   (Flink: 50 s)
 ///   slot.request.timeout             duration    1 min (Flink: 5 min)
 ///   state.savepoints.dir             path        none
-///   blob.storage.directory           path        a fresh private temporary directory
+///   blob.storage.directory           path        a private temp directory
 ///   log.level                        level       info
 ///   log.dir                          path        . (the working directory)
 ///   execution.checkpointing.*, state.checkpoints.*, restart-strategy.*:
