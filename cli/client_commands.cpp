@@ -374,15 +374,8 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
   if (!ep)
     return exit_usage;
   job_params params;
-  for (const auto& kv : raw_params) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      err << "weir: error: --param '" << kv
-          << "' must have the form name=value\n";
-      return exit_usage;
-    }
-    params[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  if (!parse_params(raw_params, params, err))
+    return exit_usage;
   auto spec = load_job_file(file, params);
   if (!spec) {
     err << "weir: error: " << error_text(spec.error()) << "\n";
@@ -394,10 +387,7 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
   }
   rest_client client{*ep};
   if (!spec->library().empty()) {
-    // Relative to the descriptor, as a user reads it.
     fs::path lib{spec->library()};
-    if (lib.is_relative())
-      lib = fs::absolute(file).parent_path() / lib;
     std::string bytes;
     std::string why;
     if (!read_file(lib, bytes, why)) {

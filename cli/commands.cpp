@@ -7,7 +7,6 @@
 #include <ctime>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -54,26 +53,6 @@ const char* usage_text
     "  stop         stop a job with a savepoint\n"
     "\n"
     "`weir <command> --help` describes a command's options.\n";
-
-/// Parses `--param k=v` values into a map; an error names the bad one.
-bool parse_params(const std::vector<std::string>& raw, job_params& out,
-                  std::ostream& err) {
-  for (const auto& kv : raw) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      err << "weir: error: --param '" << kv
-          << "' must have the form name=value\n";
-      return false;
-    }
-    auto name = kv.substr(0, eq);
-    if (out.count(name) > 0) {
-      err << "weir: error: --param '" << name << "' is given twice\n";
-      return false;
-    }
-    out.emplace(name, kv.substr(eq + 1));
-  }
-  return true;
-}
 
 std::shared_ptr<const operator_registry> make_registry(std::ostream& err) {
   auto reg = std::make_shared<operator_registry>();
@@ -162,11 +141,6 @@ load(const job_args& args, std::shared_ptr<const operator_registry>& reg,
     return std::nullopt;
   }
   if (!spec->library().empty()) {
-    // A library path is relative to the descriptor, as a user reads it.
-    std::filesystem::path lib{spec->library()};
-    if (lib.is_relative())
-      spec->set_library(
-        (std::filesystem::absolute(args.file).parent_path() / lib).string());
     auto with_lib = registry_for(*spec, reg, nullptr);
     if (!with_lib) {
       err << "weir: error: " << args.file << ": "
@@ -515,6 +489,25 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
 }
 
 } // namespace
+
+bool parse_params(const std::vector<std::string>& raw, job_params& out,
+                  std::ostream& err) {
+  for (const auto& kv : raw) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      err << "weir: error: --param '" << kv
+          << "' must have the form name=value\n";
+      return false;
+    }
+    auto name = kv.substr(0, eq);
+    if (out.count(name) > 0) {
+      err << "weir: error: --param '" << name << "' is given twice\n";
+      return false;
+    }
+    out.emplace(name, kv.substr(eq + 1));
+  }
+  return true;
+}
 
 int main(const std::vector<std::string>& args, std::ostream& out,
          std::ostream& err) {

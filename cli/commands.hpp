@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "scheduler/job_loader.hpp"
+
 namespace weir::cli {
 
 /// Exit codes of the `weir` command.
@@ -19,6 +21,11 @@ enum exit_code : int {
   /// The job was CANCELED (Ctrl-C or SIGTERM).
   exit_canceled = 130,
 };
+
+/// Parses `--param name=value` values into `out`; false, with the bad one
+/// named on `err`, for a value without '=' or a name given twice.
+bool parse_params(const std::vector<std::string>& raw, job_params& out,
+                  std::ostream& err);
 
 /// Runs the `weir` command line: `args` excludes the program name. Normal
 /// output goes to `out`, diagnostics to `err`.

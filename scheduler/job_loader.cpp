@@ -169,7 +169,15 @@ caf::expected<proto::JobSpec> load_job_file(const std::string& path,
     return make_error(scheduler_errc::parse_error,
                       "cannot read job file '" + path
                         + "': " + std::strerror(errno));
-  return parse_job_text(buf.str(), params, path);
+  auto spec = parse_job_text(buf.str(), params, path);
+  if (spec && !spec->library().empty()) {
+    // A library path is relative to the descriptor, as its reader sees it.
+    std::filesystem::path lib{spec->library()};
+    if (lib.is_relative())
+      spec->set_library(
+        (std::filesystem::absolute(path, ec).parent_path() / lib).string());
+  }
+  return spec;
 }
 
 } // namespace weir

@@ -27,7 +27,9 @@ caf::expected<proto::JobSpec> parse_job_text(const std::string& text,
                                              const job_params& params,
                                              const std::string& origin);
 
-/// Reads and parses a .pbtxt file; a missing file is a clear error.
+/// Reads and parses a .pbtxt file; a missing file is a clear error. A
+/// relative `library` path comes back resolved against the file's
+/// directory.
 caf::expected<proto::JobSpec> load_job_file(const std::string& path,
                                             const job_params& params);
 

@@ -157,9 +157,12 @@ void check_recovery(int sig, const std::vector<std::string>& settings) {
   // Fetched by the task manager itself, without blocking it.
   auto now = rest_get(c.rest_port(), "/jobs/" + job);
   auto host = now.body["vertices"][0]["subtasks"][0]["taskmanager-id"];
+  size_t runner = 3;
   for (size_t i = 0; i < 3; ++i)
     if (c.task_manager_id(i) == host)
-      CHECK(c.task_manager(i).wait_for_stderr("fetched user library sha256-"));
+      runner = i;
+  REQUIRE_LT(runner, 3);
+  CHECK(c.task_manager(runner).wait_for_stderr("fetched user library sha256-"));
   if (sig == SIGSTOP) {
     // Woken up, the TaskManager finds its JobManager gone silent, cancels
     // its tasks and registers again.

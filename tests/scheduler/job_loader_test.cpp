@@ -1,5 +1,6 @@
 #include "scheduler/job_loader.hpp"
 
+#include <filesystem>
 #include <cstdio>
 #include <unistd.h>
 #include <fstream>
@@ -172,4 +173,17 @@ TEST_CASE("a missing job file is an error naming its path") {
 TEST_CASE("a directory given as job file is an error naming it") {
   CHECK_EQ(error_of(load_job_file("/tmp", {})),
            "cannot read job file '/tmp': it is a directory");
+}
+
+TEST_CASE("a relative library path is resolved against the job file's "
+          "directory") {
+  temp_file relative{"name: \"x\"\nlibrary: \"libs/libops.so\"\n"};
+  auto spec = load_job_file(relative.path(), {});
+  REQUIRE_MESSAGE(spec, error_of(spec));
+  auto dir = std::filesystem::path{relative.path()}.parent_path();
+  CHECK_EQ(spec->library(), (dir / "libs/libops.so").string());
+  temp_file absolute{"name: \"x\"\nlibrary: \"/opt/libops.so\"\n"};
+  auto abs = load_job_file(absolute.path(), {});
+  REQUIRE_MESSAGE(abs, error_of(abs));
+  CHECK_EQ(abs->library(), "/opt/libops.so");
 }
