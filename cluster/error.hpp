@@ -15,8 +15,6 @@ enum class cluster_errc : uint8_t {
   /// A user library cannot be stored, fetched or loaded, or lacks its entry
   /// point.
   bad_library,
-  /// The JobManager cannot be reached or answered with an error.
-  unreachable,
 };
 
 caf::error make_error(cluster_errc code, std::string text);

@@ -194,9 +194,6 @@ taskmanager_node::start(const cluster_config& cfg) {
     cache = std::move(*tmp);
     n.temp_blobs_ = cache;
   }
-  auto* sys = n.sys_.get();
-  auto host = cfg.jobmanager_address;
-  auto port = cfg.jobmanager_port;
   tm.library_missing
     = [cache](const std::string& id) { return !cached_library(cache, id); };
   tm.store_library = [cache](const std::string& id, const std::string& bytes) {
@@ -204,7 +201,7 @@ taskmanager_node::start(const cluster_config& cfg) {
   };
   tm.job_registry = [=](const proto::JobSpec& spec) {
     return registry_for(spec, builtins, [&](const std::string& lib) {
-      return fetch_library(*sys, host, port, lib, cache);
+      return cached_library_path(cache, lib);
     });
   };
   // The process logger of the moment: the CLI names its log file after

@@ -5,10 +5,7 @@
 #include <map>
 #include <mutex>
 
-#include <caf/io/middleman.hpp>
-#include <caf/scoped_actor.hpp>
 
-#include "actors/protocol.hpp"
 #include "api/library.hpp"
 #include "cluster/error.hpp"
 #include "cluster/library_store.hpp"
@@ -93,44 +90,17 @@ caf::error store_fetched_library(const std::string& cache,
   return write_library_file(cache + "/" + id + ".so", bytes);
 }
 
-caf::expected<std::string> fetch_library(caf::actor_system& sys,
-                                         const std::string& host, uint16_t port,
-                                         const std::string& id,
-                                         const std::string& cache) {
+caf::expected<std::string> cached_library_path(const std::string& cache,
+                                               const std::string& id) {
   if (!is_library_id(id))
     return make_error(cluster_errc::bad_library,
                       "'" + id + "' is not a library id");
-  std::error_code ec;
-  auto dir = cache;
-  if (dir.empty())
-    dir = (fs::temp_directory_path(ec) / "weir-library-cache").string();
-  fs::create_directories(dir, ec);
-  auto file = dir + "/" + id + ".so";
-  if (fs::exists(file, ec)) {
-    auto bytes = read_library_file(file);
-    if (bytes && library_id(*bytes) == id)
-      return file;
-  }
-  auto rm = sys.middleman().remote_actor<resource_manager_actor>(host, port);
-  if (!rm)
-    return make_error(cluster_errc::unreachable,
-                      "cannot fetch user library " + id + " from " + host + ":"
-                        + std::to_string(port) + ": " + error_text(rm.error()));
-  caf::scoped_actor self{sys};
-  caf::expected<std::string> bytes = caf::error{};
-  self->request(*rm, std::chrono::seconds(60), fetch_atom::value, id)
-    .receive([&](std::string& x) { bytes = std::move(x); },
-             [&](caf::error& err) { bytes = std::move(err); });
-  if (!bytes)
-    return make_error(cluster_errc::bad_library, "cannot fetch user library "
-                                                   + id + ": "
-                                                   + error_text(bytes.error()));
-  if (library_id(*bytes) != id)
+  if (!cached_library(cache, id))
     return make_error(cluster_errc::bad_library,
-                      "user library " + id + " arrived corrupted");
-  if (auto err = write_library_file(file, *bytes))
-    return err;
-  return file;
+                      "user library " + id + " is not in " + cache
+                        + " (it is fetched from the JobManager before a "
+                          "task of the job deploys)");
+  return cache + "/" + id + ".so";
 }
 
 } // namespace weir

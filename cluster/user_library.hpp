@@ -4,7 +4,6 @@
 #include <memory>
 #include <string>
 
-#include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
 #include "api/registry.hpp"
@@ -41,12 +40,10 @@ caf::error store_fetched_library(const std::string& cache,
                                  const std::string& id,
                                  const std::string& bytes);
 
-/// A TaskManager's resolver: the file `<cache>/<id>.so`, fetched from the
-/// JobManager at `host`:`port` (its resource manager's fetch_atom) unless
-/// it is there already, and checked against its id.
-caf::expected<std::string> fetch_library(caf::actor_system& sys,
-                                         const std::string& host, uint16_t port,
-                                         const std::string& id,
-                                         const std::string& cache);
+/// A TaskManager's resolver: the file `<cache>/<id>.so`, which its task
+/// manager fetched (store_fetched_library) before deploying; an error when
+/// it is not there or does not hash to `id`.
+caf::expected<std::string> cached_library_path(const std::string& cache,
+                                               const std::string& id);
 
 } // namespace weir
