@@ -68,6 +68,8 @@ using task_state_atom = caf::atom_constant<caf::atom("taskstate")>;
 using tasks_atom = caf::atom_constant<caf::atom("tasks")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using wait_atom = caf::atom_constant<caf::atom("wait")>;
+using timer_atom = caf::atom_constant<caf::atom("timer")>;
+using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
 
 // -- strong ids ---------------------------------------------------------------
 
@@ -169,13 +171,21 @@ struct task_metrics {
   uint64_t queued_batches = 0;
   /// Times the task had to stop reading input for lack of credit.
   uint64_t backpressure_stalls = 0;
+  /// The subtask's current output watermark (ms since epoch;
+  /// min_watermark before the first), and whether it is idle.
+  int64_t watermark = INT64_MIN;
+  bool idle = false;
+  /// Watermark messages received and sent.
+  uint64_t watermarks_in = 0;
+  uint64_t watermarks_out = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_metrics& x) {
   return f(caf::meta::type_name("weir::task_metrics"), x.execution, x.rows_in,
            x.rows_out, x.batches_in, x.batches_out, x.max_outstanding,
-           x.queued_batches, x.backpressure_stalls);
+           x.queued_batches, x.backpressure_stalls, x.watermark, x.idle,
+           x.watermarks_in, x.watermarks_out);
 }
 
 // -- job results and views
@@ -415,6 +425,10 @@ using task_actor = caf::typed_actor<
   caf::reacts_to<data_atom, uint64_t, batch>,
   // End of partition on input channel `id`.
   caf::reacts_to<end_atom, uint64_t>,
+  // A watermark (or, with the flag, idleness) on input channel `id`.
+  caf::reacts_to<watermark_atom, uint64_t, int64_t, bool>,
+  // The earliest processing-time timer may be due.
+  caf::reacts_to<timer_atom>,
   // The consumer of output channel `id` grants `n` more batches.
   caf::reacts_to<credit_atom, uint64_t, int32_t>,
   // Self-sent: poll the source again.

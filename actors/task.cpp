@@ -16,6 +16,7 @@
 #include "runtime/input_gate.hpp"
 #include "runtime/operator_chain.hpp"
 #include "runtime/output_gate.hpp"
+#include "runtime/watermark_valve.hpp"
 
 namespace weir {
 
@@ -53,6 +54,20 @@ struct task_state {
   bool was_blocked = false;
   uint64_t stalls = 0;
   uint64_t batches_out = 0;
+  // -- event time --
+  /// Combines the input channels' watermarks (tasks with inputs).
+  std::optional<watermark_valve> valve;
+  /// What this subtask last emitted downstream.
+  int64_t out_watermark = min_watermark;
+  bool out_idle = false;
+  uint64_t watermarks_in = 0;
+  /// Sources: when the last watermark went out, and when the head last
+  /// emitted a row (processing time, ms), for interval and idleness.
+  int64_t last_watermark_emit = 0;
+  int64_t last_activity = 0;
+  uint64_t head_rows_seen = 0;
+  /// The processing time a timer message is on its way for.
+  int64_t timer_scheduled = max_watermark;
 
   std::string where() const {
     const auto& ev = p->executions[execution];
@@ -126,6 +141,76 @@ void finish_if_drained(task_pointer self) {
   self->quit();
 }
 
+/// Schedules a timer message for the earliest processing-time timer,
+/// unless one is on its way for that time or earlier.
+void arm_timer(task_pointer self) {
+  auto& st = self->state;
+  if (st.done)
+    return;
+  auto next = st.chain->next_processing_timer();
+  if (!next || *next >= st.timer_scheduled)
+    return;
+  st.timer_scheduled = *next;
+  auto delay = std::max<int64_t>(0, *next - st.chain->processing_time());
+  self->delayed_send(self, std::chrono::milliseconds(delay), timer_atom::value);
+}
+
+/// Moves this subtask's watermark to `wm`: timers and watermark handlers
+/// run down the chain, then the watermark goes out on every channel.
+void advance_watermark(task_pointer self, int64_t wm) {
+  auto& st = self->state;
+  if (wm <= st.out_watermark || st.done)
+    return;
+  st.out_watermark = wm;
+  if (!guarded(self, [&] { st.chain->on_watermark(wm); }))
+    return;
+  st.out_idle = false;
+  st.out->emit_watermark(wm, false);
+  arm_timer(self);
+}
+
+/// Applies a change of the combined input watermark.
+void apply_valve(task_pointer self,
+                 std::optional<watermark_valve::output> change) {
+  auto& st = self->state;
+  if (!change)
+    return;
+  if (change->watermark > st.out_watermark)
+    advance_watermark(self, change->watermark);
+  if (!st.done && change->idle != st.out_idle) {
+    st.out_idle = change->idle;
+    st.out->emit_watermark(st.out_watermark, st.out_idle);
+  }
+}
+
+/// Sources with a watermark strategy: after a poll, emit the watermark the
+/// emitted timestamps allow (at most once per interval), and go idle or
+/// active again.
+void generate_watermarks(task_pointer self) {
+  auto& st = self->state;
+  if (st.done || !st.chain->generates_watermarks())
+    return;
+  const auto& spec = st.chain->watermark_strategy();
+  auto now = st.chain->processing_time();
+  if (st.chain->head_rows_out() != st.head_rows_seen) {
+    st.head_rows_seen = st.chain->head_rows_out();
+    st.last_activity = now;
+    if (st.out_idle) {
+      st.out_idle = false;
+      st.out->emit_watermark(st.out_watermark, false);
+    }
+  } else if (spec.idle_timeout_ms > 0 && !st.out_idle
+             && now - st.last_activity >= spec.idle_timeout_ms) {
+    st.out_idle = true;
+    st.out->emit_watermark(st.out_watermark, true);
+  }
+  auto wm = st.chain->generated_watermark();
+  if (wm > st.out_watermark && now - st.last_watermark_emit >= spec.interval_ms) {
+    st.last_watermark_emit = now;
+    advance_watermark(self, wm);
+  }
+}
+
 /// Input ended (all channels, or the source is exhausted): run the end
 /// handlers down the chain and close every output channel.
 void end_input(task_pointer self) {
@@ -134,6 +219,8 @@ void end_input(task_pointer self) {
     return;
   if (!guarded(self, [&] { st.chain->on_end_of_input(); }))
     return;
+  st.out_watermark = max_watermark;
+  st.out_idle = false;
   st.input_ended = true;
   st.out->finish();
   finish_if_drained(self);
@@ -260,9 +347,20 @@ void process_inputs(task_pointer self) {
                                            checkpoint_id{ev.barrier}, now()));
       continue;
     }
+    if (ev.is_watermark) {
+      ++st.watermarks_in;
+      apply_valve(self, st.valve->on_watermark(ev.channel, ev.watermark,
+                                               ev.idle));
+      if (st.done)
+        return;
+      continue;
+    }
     if (ev.end) {
       if (st.aligner)
         apply(self, st.aligner->on_end_of_partition(ev.channel, now()));
+      if (st.done)
+        return;
+      apply_valve(self, st.valve->on_end(ev.channel));
       if (st.done)
         return;
       if (st.in->all_ended() && st.ready.empty() && st.held.empty())
@@ -286,6 +384,7 @@ void process_inputs(task_pointer self) {
     end_input(self);
   check_blocked(self);
   arm_flush(self);
+  arm_timer(self);
 }
 
 void on_poll(task_pointer self) {
@@ -314,8 +413,10 @@ void on_poll(task_pointer self) {
       end_input(self);
       return;
   }
+  generate_watermarks(self);
   check_blocked(self);
   arm_flush(self);
+  arm_timer(self);
 }
 
 } // namespace
@@ -370,6 +471,11 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
     self->send(s.peers[s.p->channels[ch].consumer], barrier_atom::value,
                static_cast<uint64_t>(ch), id);
   });
+  st.out->on_watermark([self](size_t ch, int64_t wm, bool idle) {
+    auto& s = self->state;
+    self->send(s.peers[s.p->channels[ch].consumer], watermark_atom::value,
+               static_cast<uint64_t>(ch), wm, idle);
+  });
   if (st.coordinator && st.cp && !st.in->channels().empty())
     st.aligner.emplace(st.in->channels(), st.cp->exactly_once
                                             ? alignment_mode::exactly_once
@@ -413,6 +519,9 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
     return task_actor::behavior_type::make_empty_behavior();
   }
   st.chain = std::move(*chain);
+  // A restored subtask goes on from its checkpointed watermark.
+  st.out_watermark = st.chain->watermark();
+  st.valve.emplace(st.in->channels(), st.out_watermark);
   return {
     [=](connect_atom, const std::vector<caf::strong_actor_ptr>& peers) {
       auto& s = self->state;
@@ -428,6 +537,7 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
         return;
       s.running = true;
       report(self, execution_state::running);
+      s.last_activity = s.chain->processing_time();
       for (auto ch : s.in->channels())
         self->send(s.peers[s.in->producer_of(ch)], credit_atom::value,
                    static_cast<uint64_t>(ch), s.in->initial_credits());
@@ -494,6 +604,32 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
         process_inputs(self);
     },
     [=](poll_atom) { on_poll(self); },
+    [=](watermark_atom, uint64_t ch, int64_t wm, bool idle) {
+      auto& s = self->state;
+      if (s.done)
+        return;
+      if (!s.in->push_watermark(ch, wm, idle)) {
+        fail(self, s.where()
+                     + ": protocol violation: unexpected watermark on "
+                       "channel "
+                     + std::to_string(ch));
+        return;
+      }
+      process_inputs(self);
+    },
+    [=](timer_atom) {
+      auto& s = self->state;
+      s.timer_scheduled = max_watermark;
+      if (s.done || !s.running || s.input_ended)
+        return;
+      if (!guarded(self, [&] {
+            s.chain->on_processing_time(s.chain->processing_time());
+          }))
+        return;
+      check_blocked(self);
+      arm_flush(self);
+      arm_timer(self);
+    },
     [=](trigger_atom, uint64_t id) {
       auto& s = self->state;
       if (s.done || !s.coordinator)
@@ -594,6 +730,10 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
       for (const auto& ch : s.out->channels())
         m.queued_batches += ch.queued.size();
       m.backpressure_stalls = s.stalls;
+      m.watermark = s.out_watermark;
+      m.idle = s.out_idle;
+      m.watermarks_in = s.watermarks_in;
+      m.watermarks_out = s.out->watermarks_out();
       return m;
     },
   };

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/timers.hpp"
 #include "api/value.hpp"
 
 namespace weir {
@@ -31,6 +32,19 @@ constexpr end_of_input_t end_of_input{};
 /// `[](weir::poll_t, collector&, size_t budget) -> weir::poll_result`.
 struct poll_t {};
 constexpr poll_t poll{};
+
+/// Tag of the watermark handler, called when the operator's watermark
+/// advances: `[](weir::watermark_t, int64_t watermark, collector&)`, after
+/// the event-time timers up to `watermark` fired and before the watermark
+/// goes on downstream. The last call, at end of input, has max_watermark.
+struct watermark_t {};
+constexpr watermark_t watermark{};
+
+/// Tag of the timer handler, called for each timer that fires, with its
+/// key current in the keyed state:
+/// `[](weir::timer_fired_t, const weir::fired_timer&, collector&)`.
+struct timer_fired_t {};
+constexpr timer_fired_t timer_fired{};
 
 /// Tag of the snapshot handler, called when a checkpoint barrier passes
 /// the operator: `[](weir::snapshot_t) -> std::string`, returning the
@@ -119,6 +133,10 @@ struct operator_context {
   /// and restores it per key group, so keyed state follows its keys when
   /// a job is rescaled. Null for other operators.
   keyed_state_backend* keyed_state = nullptr;
+  /// The operator's watermark, clock and timers (api/timers.hpp), owned by
+  /// the task. Every operator has one; registering timers needs keyed
+  /// state (it throws std::logic_error in other operators).
+  timer_service* timers = nullptr;
   /// True when the subtask starts from a checkpoint or savepoint that holds
   /// state of this vertex. The restore handler then runs once for each
   /// piece of the vertex's operator state that falls to this subtask:
@@ -149,6 +167,9 @@ struct operator_context {
 ///     [=](weir::end_of_input_t, weir::collector& out) { ... }, // input ended
 ///     [=](weir::poll_t, weir::collector& out, size_t budget)   // sources
 ///       -> weir::poll_result { ... },
+///     [=](weir::watermark_t, int64_t wm, weir::collector& out) { ... },
+///     [=](weir::timer_fired_t, const weir::fired_timer& t,
+///         weir::collector& out) { ... },
 ///   };
 ///
 /// Handlers may capture state (shared_ptr, or a mutable lambda); the task
@@ -162,6 +183,8 @@ public:
   using snapshot_handler = std::function<std::string(uint64_t)>;
   using commit_handler = std::function<void(uint64_t)>;
   using restore_handler = std::function<void(const std::string&)>;
+  using watermark_handler = std::function<void(int64_t, collector&)>;
+  using timer_handler = std::function<void(const fired_timer&, collector&)>;
 
   operator_behavior() = default;
 
@@ -187,6 +210,18 @@ public:
   void on_record(const row& r, collector& out) const {
     if (record_)
       record_(r, out);
+  }
+
+  /// The operator's watermark advanced to `wm`.
+  void on_watermark(int64_t wm, collector& out) const {
+    if (watermark_)
+      watermark_(wm, out);
+  }
+
+  /// Timer `t` of the current key fired.
+  void on_timer(const fired_timer& t, collector& out) const {
+    if (timer_)
+      timer_(t, out);
   }
 
   /// Signals end of input; a default end handler does nothing.
@@ -253,6 +288,17 @@ private:
       restore_ = [f = std::move(f)](const std::string& bytes) mutable {
         f(restore, bytes);
       };
+    } else if constexpr (std::is_invocable_v<F&, watermark_t, int64_t,
+                                             collector&>) {
+      watermark_ = [f = std::move(f)](int64_t wm, collector& out) mutable {
+        f(watermark, wm, out);
+      };
+    } else if constexpr (std::is_invocable_v<F&, timer_fired_t,
+                                             const fired_timer&, collector&>) {
+      timer_ = [f = std::move(f)](const fired_timer& t,
+                                  collector& out) mutable {
+        f(timer_fired, t, out);
+      };
     } else if constexpr (std::is_invocable_v<F&, end_of_input_t, collector&>) {
       end_
         = [f = std::move(f)](collector& out) mutable { f(end_of_input, out); };
@@ -266,8 +312,10 @@ private:
                     "(end_of_input_t, collector&) or "
                     "(poll_t, collector&, size_t) -> poll_result, "
                     "(snapshot_t[, uint64_t]) -> std::string, "
-                    "(restore_t, const std::string&) or "
-                    "(checkpoint_complete_t, uint64_t)");
+                    "(restore_t, const std::string&), "
+                    "(checkpoint_complete_t, uint64_t), "
+                    "(watermark_t, int64_t, collector&) or "
+                    "(timer_fired_t, const fired_timer&, collector&)");
     }
   }
 
@@ -277,6 +325,8 @@ private:
   snapshot_handler snapshot_;
   restore_handler restore_;
   commit_handler commit_;
+  watermark_handler watermark_;
+  timer_handler timer_;
 };
 
 } // namespace weir

@@ -54,6 +54,19 @@ bool input_gate::push_barrier(size_t channel, uint64_t id) {
   return true;
 }
 
+bool input_gate::push_watermark(size_t channel, int64_t wm, bool idle) {
+  auto i = states_.find(channel);
+  if (i == states_.end() || i->second.end_received)
+    return false;
+  event ev;
+  ev.channel = channel;
+  ev.is_watermark = true;
+  ev.watermark = wm;
+  ev.idle = idle;
+  pending_.push_back(std::move(ev));
+  return true;
+}
+
 input_gate::event input_gate::pop() {
   auto ev = std::move(pending_.front());
   pending_.pop_front();

@@ -25,6 +25,10 @@ public:
     bool end = false;
     /// Non-zero for a checkpoint barrier (ids start at 1).
     uint64_t barrier = 0;
+    /// A watermark (or, with `idle`, the producer going idle).
+    bool is_watermark = false;
+    int64_t watermark = 0;
+    bool idle = false;
   };
 
   /// Builds the gate for execution vertex `exec` of `p`. Every input
@@ -52,6 +56,10 @@ public:
 
   /// Queues a checkpoint barrier; false if the channel is unknown or ended.
   bool push_barrier(size_t channel, uint64_t id);
+
+  /// Queues a watermark or idle status; false if the channel is unknown or
+  /// ended. Needs no credit, like a barrier.
+  bool push_watermark(size_t channel, int64_t wm, bool idle);
 
   bool has_pending() const {
     return !pending_.empty();

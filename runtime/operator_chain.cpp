@@ -1,7 +1,9 @@
 #include "runtime/operator_chain.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
+#include <stdexcept>
 
 #include "api/codec.hpp"
 #include "api/state.hpp"
@@ -18,6 +20,11 @@ public:
   }
 
   void emit(row r) override {
+    if (next_ == 1) {
+      ++chain_->head_rows_out_;
+      if (chain_->generator_.enabled)
+        chain_->observe(r);
+    }
     if (next_ < chain_->ops_.size()) {
       auto* c = chain_;
       auto i = next_;
@@ -38,8 +45,36 @@ private:
 
 namespace {
 
-/// Version of the chain's snapshot blob.
-constexpr uint64_t chain_state_version = 2;
+/// Version of the chain's snapshot blob; version 2 (without watermarks)
+/// is still read.
+constexpr uint64_t chain_state_version = 3;
+
+/// An int64 as an order-preserving unsigned varint payload.
+uint64_t encode_time(int64_t x) {
+  return static_cast<uint64_t>(x) ^ (uint64_t{1} << 63);
+}
+
+int64_t decode_time(uint64_t x) {
+  return static_cast<int64_t>(x ^ (uint64_t{1} << 63));
+}
+
+/// Milliseconds between the steady clock's epoch and the Unix epoch, taken
+/// once per process so that processing time never jumps.
+int64_t wall_offset_ms() {
+  using namespace std::chrono;
+  static const int64_t offset
+    = duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+        .count()
+      - duration_cast<milliseconds>(steady_clock::now().time_since_epoch())
+          .count();
+  return offset;
+}
+
+/// A chain blob's event time: watermark and largest emitted timestamp.
+struct chain_times {
+  int64_t watermark = min_watermark;
+  int64_t max_timestamp = min_watermark;
+};
 
 /// One operator's part of a chain blob.
 struct operator_part {
@@ -80,7 +115,7 @@ private:
 };
 
 caf::expected<std::vector<operator_part>>
-parse_chain_state(const std::string& bytes) {
+parse_chain_state(const std::string& bytes, chain_times& times) {
   auto corrupt = [](const std::string& what) {
     return make_error(runtime_errc::protocol_violation,
                       "chain state is corrupt: " + what);
@@ -89,11 +124,20 @@ parse_chain_state(const std::string& bytes) {
   uint64_t version = 0;
   if (!in.varint(version))
     return corrupt("no version");
-  if (version != chain_state_version)
+  if (version != chain_state_version && version != 2)
     return make_error(runtime_errc::protocol_violation,
                       "chain state has format version "
-                        + std::to_string(version) + ", this build reads "
+                        + std::to_string(version) + ", this build reads 2 to "
                         + std::to_string(chain_state_version));
+  times = chain_times{};
+  if (version >= 3) {
+    uint64_t wm = 0;
+    uint64_t ts = 0;
+    if (!in.varint(wm) || !in.varint(ts))
+      return corrupt("no watermark");
+    times.watermark = decode_time(wm);
+    times.max_timestamp = decode_time(ts);
+  }
   uint64_t n = 0;
   if (!in.varint(n) || n > bytes.size())
     return corrupt("bad operator count");
@@ -137,6 +181,10 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
   std::unique_ptr<operator_chain> chain{new operator_chain};
   chain->contexts_.reserve(task.chain.size());
   chain->keyed_.resize(task.chain.size());
+  chain->now_ = now;
+  const auto& head = p.graph.vertices[task.chain.front()];
+  if (head.op->kind == operator_kind::source)
+    chain->generator_ = head.watermarks;
   for (size_t i = 0; i < task.chain.size(); ++i) {
     const auto& v = p.graph.vertices[task.chain[i]];
     operator_context ctx;
@@ -158,6 +206,10 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
       k.key_indexes = v.key_indexes;
       ctx.keyed_state = k.backend.get();
     }
+    auto* raw = chain.get();
+    chain->timers_.push_back(std::make_unique<timer_queue>(
+      chain->keyed_[i].backend.get(), [raw] { return raw->processing_time(); }));
+    ctx.timers = chain->timers_.back().get();
     chain->contexts_.push_back(std::move(ctx));
   }
   auto label = [&](const job_vertex& v) {
@@ -201,6 +253,79 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
 operator_chain::~operator_chain() {
   // Operators may hold handles into the keyed state: they go first.
   ops_.clear();
+}
+
+int64_t operator_chain::processing_time() const {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(now_().time_since_epoch()).count()
+         + wall_offset_ms();
+}
+
+void operator_chain::observe(const row& r) {
+  const auto& x = r.at(generator_.timestamp_index);
+  int64_t t = 0;
+  switch (x.type()) {
+    case value_type::timestamp:
+      t = x.as_timestamp().millis;
+      break;
+    case value_type::int64:
+      t = x.as_int64();
+      break;
+    default:
+      throw std::runtime_error(
+        "the watermark strategy's timestamp field (position "
+        + std::to_string(generator_.timestamp_index + 1) + ") holds a "
+        + to_string(x.type())
+        + " value; event time must be a timestamp or an int64 of ms");
+  }
+  if (t > max_timestamp_)
+    max_timestamp_ = t;
+}
+
+int64_t operator_chain::generated_watermark() const {
+  if (!generator_.enabled || max_timestamp_ == min_watermark)
+    return min_watermark;
+  auto delay = generator_.max_out_of_orderness_ms;
+  // Flink's bounded out-of-orderness: max timestamp - delay - 1.
+  if (max_timestamp_ < min_watermark + delay + 1)
+    return min_watermark;
+  return max_timestamp_ - delay - 1;
+}
+
+void operator_chain::fire_event_timers(size_t i) {
+  auto& q = *timers_[i];
+  while (auto t = q.pop_due_event())
+    ops_[i].on_timer(*t, *links_[i]);
+}
+
+void operator_chain::on_watermark(int64_t wm) {
+  if (wm <= watermark_)
+    return;
+  watermark_ = wm;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    timers_[i]->advance_watermark(wm);
+    call(i, [&] {
+      fire_event_timers(i);
+      ops_[i].on_watermark(wm, *links_[i]);
+    });
+  }
+}
+
+void operator_chain::on_processing_time(int64_t now) {
+  for (size_t i = 0; i < ops_.size(); ++i)
+    call(i, [&] {
+      auto& q = *timers_[i];
+      while (auto t = q.pop_due_processing(now))
+        ops_[i].on_timer(*t, *links_[i]);
+    });
+}
+
+std::optional<int64_t> operator_chain::next_processing_timer() const {
+  std::optional<int64_t> result;
+  for (const auto& q : timers_)
+    if (auto t = q->next_processing(); t && (!result || *t < *result))
+      result = t;
+  return result;
 }
 
 void operator_chain::select_key(size_t i, const row& r) {
@@ -247,6 +372,8 @@ poll_result operator_chain::on_poll(size_t budget) {
 std::string operator_chain::snapshot(uint64_t checkpoint_id) {
   std::string out;
   append_varint(out, chain_state_version);
+  append_varint(out, encode_time(watermark_));
+  append_varint(out, encode_time(max_timestamp_));
   append_varint(out, ops_.size());
   auto append_string = [&out](const std::string& x) {
     append_varint(out, x.size());
@@ -275,11 +402,26 @@ std::string operator_chain::snapshot(uint64_t checkpoint_id) {
 caf::error operator_chain::restore(const std::vector<restore_source>& sources) {
   std::vector<std::pair<const restore_source*, std::vector<operator_part>>>
     parsed;
+  std::optional<chain_times> restored;
   for (const auto& src : sources) {
-    auto parts = parse_chain_state(src.bytes);
+    chain_times times;
+    auto parts = parse_chain_state(src.bytes, times);
     if (!parts)
       return parts.error();
     parsed.emplace_back(&src, std::move(*parts));
+    if (!restored) {
+      restored = times;
+    } else {
+      restored->watermark = std::min(restored->watermark, times.watermark);
+      restored->max_timestamp
+        = std::min(restored->max_timestamp, times.max_timestamp);
+    }
+  }
+  if (restored) {
+    watermark_ = restored->watermark;
+    max_timestamp_ = restored->max_timestamp;
+    for (auto& q : timers_)
+      q->advance_watermark(watermark_);
   }
   for (size_t i = 0; i < ops_.size(); ++i) {
     const auto& ctx = contexts_[i];
@@ -315,6 +457,7 @@ caf::error operator_chain::restore(const std::vector<restore_source>& sources) {
         }
       }
     }
+    timers_[i]->rebuild();
   }
   return caf::none;
 }
@@ -347,8 +490,18 @@ void operator_chain::on_checkpoint_complete(uint64_t id) {
 }
 
 void operator_chain::on_end_of_input() {
+  // Event time ends with the input: every event-time timer fires, and
+  // each operator sees its last watermark before its end handler.
   for (size_t i = 0; i < ops_.size(); ++i)
-    call(i, [&] { ops_[i].on_end_of_input(*links_[i]); });
+    call(i, [&] {
+      if (watermark_ < max_watermark) {
+        timers_[i]->advance_watermark(max_watermark);
+        fire_event_timers(i);
+        ops_[i].on_watermark(max_watermark, *links_[i]);
+      }
+      ops_[i].on_end_of_input(*links_[i]);
+    });
+  watermark_ = max_watermark;
 }
 
 } // namespace weir

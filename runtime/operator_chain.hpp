@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "api/operator.hpp"
 #include "api/registry.hpp"
 #include "runtime/output_gate.hpp"
+#include "runtime/timer_queue.hpp"
 #include "scheduler/plan.hpp"
 
 namespace weir {
@@ -60,10 +62,53 @@ public:
   /// Polls the head (source) operator for at most `budget` rows.
   poll_result on_poll(size_t budget);
 
+  // -- event time -------------------------------------------------------------
+
+  /// Advances the chain's watermark to `wm` (ignored unless later): for
+  /// each operator, head first, its due event-time timers fire, then its
+  /// watermark handler runs; rows they emit reach the next operator before
+  /// it sees the watermark.
+  void on_watermark(int64_t wm);
+
+  /// Fires the processing-time timers due at `now` (ms since epoch).
+  void on_processing_time(int64_t now);
+
+  /// The earliest processing-time timer of any operator.
+  std::optional<int64_t> next_processing_timer() const;
+
+  /// The chain's watermark: the last one passed to on_watermark(), or the
+  /// restored one.
+  int64_t watermark() const {
+    return watermark_;
+  }
+
+  /// Whether the head is a source with a watermark strategy.
+  bool generates_watermarks() const {
+    return generator_.enabled;
+  }
+
+  /// For generates_watermarks(): the strategy, and the watermark it allows
+  /// now from the timestamps the head emitted (min_watermark before any).
+  const watermark_spec& watermark_strategy() const {
+    return generator_;
+  }
+  int64_t generated_watermark() const;
+
+  /// Rows the head operator emitted so far (for idleness).
+  uint64_t head_rows_out() const {
+    return head_rows_out_;
+  }
+
+  /// The processing time operators see: the task clock in milliseconds
+  /// since the Unix epoch.
+  int64_t processing_time() const;
+
   /// The state of every operator of the chain for checkpoint
   /// `checkpoint_id`, head first, in one blob:
   ///
-  ///   version       2
+  ///   version       3
+  ///   watermark     the chain's watermark (int64 + 2^63, as a varint)
+  ///   max timestamp the largest event time the head emitted, same form
   ///   operators     count, then per operator, head first:
   ///     vertex      the vertex id (length-prefixed)
   ///     state       what its snapshot handler returned (length-prefixed)
@@ -88,7 +133,9 @@ public:
   /// blobs). For each operator of this chain, by vertex id: keyed state
   /// comes from the key groups this subtask owns, whichever old subtask
   /// held them; the operator state of old subtask j goes to the restore
-  /// handler of subtask j % parallelism. An error if a blob does not
+  /// handler of subtask j % parallelism. The watermark and the largest
+  /// emitted timestamp become the minimum over the blobs (version 2 blobs
+  /// carry none). An error if a blob does not
   /// parse, holds a vertex twice, or a key group does not restore;
   /// exceptions of restore handlers propagate (see current_vertex()).
   /// Call it once, before any other event; make() does when asked to.
@@ -138,10 +185,22 @@ private:
   /// Makes the key of `r` current in operator i's keyed state, if any.
   void select_key(size_t i, const row& r);
 
+  /// Notes the event time of a row the head emitted.
+  void observe(const row& r);
+
+  /// Fires operator i's due event-time timers.
+  void fire_event_timers(size_t i);
+
   std::vector<operator_context> contexts_;
   std::vector<keyed> keyed_;
   std::vector<operator_behavior> ops_;
   std::vector<std::unique_ptr<collector>> links_;
+  std::vector<std::unique_ptr<timer_queue>> timers_;
+  std::function<std::chrono::steady_clock::time_point()> now_;
+  watermark_spec generator_;
+  int64_t watermark_ = min_watermark;
+  int64_t max_timestamp_ = min_watermark;
+  uint64_t head_rows_out_ = 0;
   size_t thrower_ = 0;
   std::exception_ptr escaped_;
   uint64_t rows_in_ = 0;

@@ -105,10 +105,15 @@ void output_gate::pump(size_t slot) {
   auto& ch = channels_[slot];
   for (;;) {
     if (!ch.barriers.empty() && ch.barriers.front().before == 0) {
-      auto id = ch.barriers.front().checkpoint;
+      auto m = ch.barriers.front();
       ch.barriers.pop_front();
-      if (barrier_)
-        barrier_(ch.id, id);
+      if (m.checkpoint != 0) {
+        if (barrier_)
+          barrier_(ch.id, m.checkpoint);
+      } else if (watermark_) {
+        ++watermarks_out_;
+        watermark_(ch.id, m.watermark, m.idle);
+      }
       continue;
     }
     if (ch.credits <= 0 || ch.queued.empty())
@@ -140,7 +145,35 @@ void output_gate::emit_barrier(uint64_t id) {
   for (size_t i = 0; i < channels_.size(); ++i) {
     auto& ch = channels_[i];
     cut(i);
-    ch.barriers.push_back({id, ch.queued.size()});
+    output_channel::mark m;
+    m.checkpoint = id;
+    m.before = ch.queued.size();
+    ch.barriers.push_back(m);
+    pump(i);
+  }
+}
+
+void output_gate::emit_watermark(int64_t wm, bool idle) {
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    auto& ch = channels_[i];
+    if (ch.end_pending)
+      continue;
+    // A watermark may come later than rows emitted after it (it only says
+    // that no earlier time follows), never earlier than rows before it: it
+    // waits for the partial buffer instead of cutting it, so batches keep
+    // their size.
+    auto n = ch.queued.size() + (ch.buffer.empty() ? 0 : 1);
+    if (!ch.barriers.empty() && ch.barriers.back().checkpoint == 0
+        && ch.barriers.back().before == n) {
+      ch.barriers.back().watermark = wm;
+      ch.barriers.back().idle = idle;
+    } else {
+      output_channel::mark m;
+      m.watermark = wm;
+      m.idle = idle;
+      m.before = n;
+      ch.barriers.push_back(m);
+    }
     pump(i);
   }
 }

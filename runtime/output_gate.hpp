@@ -22,13 +22,16 @@ struct output_channel {
   size_t buffer_bytes = 0;
   /// Batches that are full (or flushed) but not sent for lack of credit.
   std::deque<std::vector<row>> queued;
-  /// A checkpoint barrier waiting for the `before` queued batches ahead of
-  /// it; barriers need no credit but never overtake data.
-  struct barrier_mark {
+  /// A checkpoint barrier or a watermark waiting for the `before` queued
+  /// batches ahead of it; marks need no credit but never overtake data.
+  struct mark {
+    /// Non-zero for a barrier; otherwise a watermark.
     uint64_t checkpoint = 0;
+    int64_t watermark = 0;
+    bool idle = false;
     size_t before = 0;
   };
-  std::deque<barrier_mark> barriers;
+  std::deque<mark> barriers;
   /// Batches the consumer can still accept.
   int32_t credits = 0;
   /// Whether end of partition must follow the queued batches.
@@ -51,6 +54,9 @@ public:
   using end_fn = std::function<void(size_t channel)>;
   /// Called when a checkpoint barrier may go out on a channel.
   using barrier_fn = std::function<void(size_t channel, uint64_t id)>;
+  /// Called when a watermark (or an idle status) may go out on a channel.
+  using watermark_fn
+    = std::function<void(size_t channel, int64_t watermark, bool idle)>;
 
   /// Builds the gate for execution vertex `exec` of `p`.
   output_gate(const plan& p, size_t exec, batch_limits limits, send_fn send,
@@ -73,6 +79,23 @@ public:
   /// Sets where barriers go (before the first emit_barrier call).
   void on_barrier(barrier_fn f) {
     barrier_ = std::move(f);
+  }
+
+  /// Sets where watermarks go (before the first emit_watermark call).
+  void on_watermark(watermark_fn f) {
+    watermark_ = std::move(f);
+  }
+
+  /// Sends watermark `wm` (or, with `idle`, that this subtask is idle at
+  /// `wm`) on every channel after the rows already routed there, once the
+  /// partially filled buffer goes out with its batch (by size or flush), so
+  /// batches keep their size. A watermark still waiting behind the same
+  /// batches is replaced rather than followed.
+  void emit_watermark(int64_t wm, bool idle = false);
+
+  /// Watermarks handed to the send function so far.
+  uint64_t watermarks_out() const {
+    return watermarks_out_;
   }
 
   /// Flushes every channel, then sends barrier `id` on each of them right
@@ -124,6 +147,8 @@ private:
   send_fn send_;
   end_fn end_;
   barrier_fn barrier_;
+  watermark_fn watermark_;
+  uint64_t watermarks_out_ = 0;
   std::vector<edge_router> routers_;
   std::vector<output_channel> channels_;
   /// channel id -> index into channels_.

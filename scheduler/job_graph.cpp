@@ -266,6 +266,8 @@ private:
                                  + "): " + error_text(err));
       }
       x.output_fields = std::move(*fields);
+      if (auto err = resolve_watermarks(x, spec_.vertices(static_cast<int>(i))))
+        return err;
       if (!x.op->key_param.empty()) {
         auto keys = split_list(param_or_empty(x.params, x.op->key_param));
         x.key_indexes.clear();
@@ -280,6 +282,47 @@ private:
         }
       }
     }
+    return caf::none;
+  }
+
+  caf::error resolve_watermarks(job_vertex& x, const proto::Vertex& v) {
+    if (!v.has_watermarks()
+        || v.watermarks().kind() == proto::WatermarkStrategy::NONE)
+      return caf::none;
+    const auto& w = v.watermarks();
+    auto bad = [&](const std::string& what) {
+      return invalid_graph(label(x) + ": watermarks: " + what);
+    };
+    if (x.op->kind != operator_kind::source)
+      return bad("only sources generate watermarks, and " + x.op->name
+                 + " is not a source");
+    auto pos = std::find(x.output_fields.begin(), x.output_fields.end(),
+                         w.timestamp_field());
+    if (w.timestamp_field().empty())
+      return bad("timestamp_field is missing");
+    if (pos == x.output_fields.end())
+      return bad("timestamp_field " + quote(w.timestamp_field())
+                 + " is not a field the source emits (it emits "
+                 + join(x.output_fields) + ")");
+    if (w.max_out_of_orderness_ms() < 0)
+      return bad("max_out_of_orderness_ms must not be negative (got "
+                 + std::to_string(w.max_out_of_orderness_ms()) + ")");
+    if (w.kind() == proto::WatermarkStrategy::MONOTONOUS
+        && w.max_out_of_orderness_ms() != 0)
+      return bad("MONOTONOUS timestamps take no max_out_of_orderness_ms; use "
+                 "BOUNDED_OUT_OF_ORDERNESS");
+    if (w.idle_timeout_ms() < 0)
+      return bad("idle_timeout_ms must not be negative");
+    if (w.has_interval_ms() && w.interval_ms() < 1)
+      return bad("interval_ms must be at least 1 (got "
+                 + std::to_string(w.interval_ms()) + ")");
+    auto& spec = x.watermarks;
+    spec.enabled = true;
+    spec.timestamp_index = static_cast<size_t>(pos - x.output_fields.begin());
+    spec.max_out_of_orderness_ms = w.max_out_of_orderness_ms();
+    spec.idle_timeout_ms = w.idle_timeout_ms();
+    if (w.has_interval_ms())
+      spec.interval_ms = w.interval_ms();
     return caf::none;
   }
 

@@ -22,6 +22,18 @@ enum class partitioner {
 
 const char* to_string(partitioner x);
 
+/// A source's watermark strategy (JobSpec WatermarkStrategy), validated.
+struct watermark_spec {
+  bool enabled = false;
+  /// Position of the timestamp field in the vertex's output rows.
+  size_t timestamp_index = 0;
+  /// 0 for monotonous timestamps.
+  int64_t max_out_of_orderness_ms = 0;
+  /// 0: a subtask never goes idle.
+  int64_t idle_timeout_ms = 0;
+  int64_t interval_ms = 200;
+};
+
 /// A validated operator of the job.
 struct job_vertex {
   std::string id;
@@ -38,6 +50,8 @@ struct job_vertex {
   /// of the key fields in input rows. The task keeps the operator's keyed
   /// state per key and sets the current key from them before each record.
   std::vector<size_t> key_indexes;
+  /// Sources only: how their subtasks generate watermarks.
+  watermark_spec watermarks;
   /// Indexes into job_graph::edges.
   std::vector<size_t> inputs;
   std::vector<size_t> outputs;
@@ -74,7 +88,9 @@ struct graph_options {
 /// vertices, cycles, no source or no sink, sources with inputs, sinks with
 /// outputs, transforms without inputs, non-positive parallelism, parallelism
 /// above max parallelism, FORWARD between different parallelisms, HASH
-/// without keys or with keys the producer does not emit, keyed operators
+/// without keys or with keys the producer does not emit, watermark
+/// strategies on non-sources or naming a field the source does not emit or
+/// with a negative bound, keyed operators
 /// whose input is not hash-partitioned on their key, and vertices with
 /// several inputs whose field lists differ.
 caf::expected<job_graph> build_job_graph(const proto::JobSpec& spec,
