@@ -56,10 +56,10 @@ size_t input_position(const operator_context& ctx, const std::string& op,
 
 caf::error register_builtin_operators(operator_registry& registry) {
   using namespace builtins;
-  for (auto make :
-       {sequence_descriptor, file_source_descriptor, tokenize_descriptor,
-        filter_descriptor, select_descriptor, aggregate_descriptor,
-        print_descriptor, file_sink_descriptor, discard_descriptor})
+  for (auto make : {sequence_descriptor, file_source_descriptor,
+                    nexmark_descriptor, tokenize_descriptor, filter_descriptor,
+                    select_descriptor, aggregate_descriptor, print_descriptor,
+                    file_sink_descriptor, discard_descriptor})
     if (auto err = registry.add(make()))
       return err;
   return caf::none;

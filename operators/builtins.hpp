@@ -15,6 +15,10 @@ namespace weir {
 ///   file_source  lines of a text file (`format: lines`, field {line}) or
 ///                CSV (`format: csv`, fields named by `fields`, typed by
 ///                `types`), split across subtasks by byte ranges.
+///   nexmark      the Nexmark benchmark's events [0, `events`) as wide rows
+///                (operators/nexmark/generator.hpp), subtask i of p taking
+///                numbers i, i+p, ...; optional `rate`, `seed`,
+///                `event_rate`, `first_event_time`, `out_of_orderness`.
 /// transforms
 ///   tokenize     splits the string field `field` into words (letters and
 ///                digits; lower-cased unless `lowercase: false`); one row

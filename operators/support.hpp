@@ -43,6 +43,7 @@ size_t input_position(const operator_context& ctx, const std::string& op,
 
 operator_descriptor sequence_descriptor();
 operator_descriptor file_source_descriptor();
+operator_descriptor nexmark_descriptor();
 operator_descriptor tokenize_descriptor();
 operator_descriptor filter_descriptor();
 operator_descriptor select_descriptor();

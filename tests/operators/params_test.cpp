@@ -26,8 +26,8 @@ TEST_CASE("all built-in operators are registered with their kinds") {
   const auto& r = builtin_registry();
   CHECK(r.names()
         == std::vector<std::string>{"aggregate", "discard", "file_sink",
-                                    "file_source", "filter", "print", "select",
-                                    "sequence", "tokenize"});
+                                    "file_source", "filter", "nexmark", "print",
+                                    "select", "sequence", "tokenize"});
   CHECK(r.find("sequence")->kind == operator_kind::source);
   CHECK(r.find("file_source")->kind == operator_kind::source);
   CHECK(r.find("tokenize")->kind == operator_kind::transform);
