@@ -205,7 +205,8 @@ void generate_watermarks(task_pointer self) {
     st.out->emit_watermark(st.out_watermark, true);
   }
   auto wm = st.chain->generated_watermark();
-  if (wm > st.out_watermark && now - st.last_watermark_emit >= spec.interval_ms) {
+  if (wm > st.out_watermark
+      && now - st.last_watermark_emit >= spec.interval_ms) {
     st.last_watermark_emit = now;
     advance_watermark(self, wm);
   }
@@ -349,8 +350,8 @@ void process_inputs(task_pointer self) {
     }
     if (ev.is_watermark) {
       ++st.watermarks_in;
-      apply_valve(self, st.valve->on_watermark(ev.channel, ev.watermark,
-                                               ev.idle));
+      apply_valve(self,
+                  st.valve->on_watermark(ev.channel, ev.watermark, ev.idle));
       if (st.done)
         return;
       continue;

@@ -22,6 +22,13 @@ public:
 
   /// Emits one row downstream.
   virtual void emit(row r) = 0;
+
+  /// Emits one row to the side output `output` (declared by the operator's
+  /// descriptor); rows of a side output no edge takes are dropped.
+  virtual void emit_to(const std::string& output, row r) {
+    (void)output;
+    (void)r;
+  }
 };
 
 /// Tag of the end-of-input handler: `[](weir::end_of_input_t, collector&)`.
@@ -295,10 +302,10 @@ private:
       };
     } else if constexpr (std::is_invocable_v<F&, timer_fired_t,
                                              const fired_timer&, collector&>) {
-      timer_ = [f = std::move(f)](const fired_timer& t,
-                                  collector& out) mutable {
-        f(timer_fired, t, out);
-      };
+      timer_
+        = [f = std::move(f)](const fired_timer& t, collector& out) mutable {
+            f(timer_fired, t, out);
+          };
     } else if constexpr (std::is_invocable_v<F&, end_of_input_t, collector&>) {
       end_
         = [f = std::move(f)](collector& out) mutable { f(end_of_input, out); };

@@ -60,6 +60,12 @@ struct param_spec {
 using output_fields_fn = std::function<caf::expected<std::vector<std::string>>(
   const parameters& params, const std::vector<std::string>& input_fields)>;
 
+/// An operator's side outputs (name -> field names) from its resolved
+/// parameters and input fields; rows go there with collector::emit_to().
+using side_outputs_fn
+  = std::function<std::map<std::string, std::vector<std::string>>(
+    const parameters& params, const std::vector<std::string>& input_fields)>;
+
 /// Builds one operator instance for one subtask.
 using operator_factory
   = std::function<operator_behavior(const operator_context& ctx)>;
@@ -75,6 +81,8 @@ struct operator_descriptor {
   /// hash-partitioned on exactly these fields. Empty for unkeyed operators.
   std::string key_param;
   output_fields_fn output_fields;
+  /// Optional: the side outputs an edge may take instead of the main one.
+  side_outputs_fn side_outputs;
   operator_factory factory;
 };
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "operators/support.hpp"
+#include "operators/window.hpp"
 
 namespace weir {
 
@@ -58,11 +59,11 @@ caf::error register_builtin_operators(operator_registry& registry) {
   using namespace builtins;
   for (auto make : {sequence_descriptor, file_source_descriptor,
                     nexmark_descriptor, tokenize_descriptor, filter_descriptor,
-                    select_descriptor, aggregate_descriptor, print_descriptor,
-                    file_sink_descriptor, discard_descriptor})
+                    select_descriptor, aggregate_descriptor, compute_descriptor,
+                    print_descriptor, file_sink_descriptor, discard_descriptor})
     if (auto err = registry.add(make()))
       return err;
-  return caf::none;
+  return registry.add(window_descriptor());
 }
 
 } // namespace weir

@@ -37,6 +37,13 @@ public:
     }
   }
 
+  void emit_to(const std::string& output, row r) override {
+    // Only the last operator of a chain has side outputs: an edge taking
+    // one never chains.
+    if (next_ >= chain_->ops_.size())
+      out_->add_to(output, std::move(r));
+  }
+
 private:
   operator_chain* chain_;
   size_t next_;
@@ -207,8 +214,9 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
       ctx.keyed_state = k.backend.get();
     }
     auto* raw = chain.get();
-    chain->timers_.push_back(std::make_unique<timer_queue>(
-      chain->keyed_[i].backend.get(), [raw] { return raw->processing_time(); }));
+    chain->timers_.push_back(
+      std::make_unique<timer_queue>(chain->keyed_[i].backend.get(),
+                                    [raw] { return raw->processing_time(); }));
     ctx.timers = chain->timers_.back().get();
     chain->contexts_.push_back(std::move(ctx));
   }

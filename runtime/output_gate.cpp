@@ -1,5 +1,6 @@
 #include "runtime/output_gate.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 #include "scheduler/key_groups.hpp"
@@ -22,6 +23,7 @@ output_gate::output_gate(const plan& p, size_t exec, batch_limits limits,
     // Rebalance starts at the producer's own index so that parallel
     // producers do not all hit consumer 0 first.
     router.next = static_cast<size_t>(ev.subtask);
+    router.output = te.output;
     for (auto ch : ev.output_channels[k]) {
       output_channel oc;
       oc.id = ch;
@@ -31,45 +33,59 @@ output_gate::output_gate(const plan& p, size_t exec, batch_limits limits,
     }
     routers_.push_back(std::move(router));
   }
+  std::stable_partition(routers_.begin(), routers_.end(),
+                        [](const edge_router& r) { return r.output.empty(); });
+  for (const auto& r : routers_)
+    if (r.output.empty())
+      ++main_routers_;
 }
 
 void output_gate::add(row r) {
   ++rows_out_;
   // The last router may take the row by move; earlier ones copy.
-  for (size_t i = 0; i < routers_.size(); ++i) {
-    auto& rt = routers_[i];
-    bool last = i + 1 == routers_.size();
-    switch (rt.part) {
-      case partitioner::forward:
-        if (last)
-          push(rt.slots[0], std::move(r));
-        else
-          push(rt.slots[0], r);
-        break;
-      case partitioner::hash: {
-        auto kg = key_group_of(hash_fields(r, rt.key_indexes),
-                               rt.consumer_max_parallelism);
-        auto target = subtask_of_key_group(rt.consumer_max_parallelism,
-                                           rt.consumer_parallelism, kg);
-        if (last)
-          push(rt.slots[static_cast<size_t>(target)], std::move(r));
-        else
-          push(rt.slots[static_cast<size_t>(target)], r);
-        break;
-      }
-      case partitioner::rebalance: {
-        auto target = rt.next++ % rt.slots.size();
-        if (last)
-          push(rt.slots[target], std::move(r));
-        else
-          push(rt.slots[target], r);
-        break;
-      }
-      case partitioner::broadcast:
-        for (size_t j = 0; j < rt.slots.size(); ++j)
-          push(rt.slots[j], r);
-        break;
+  for (size_t i = 0; i < main_routers_; ++i)
+    route(routers_[i], r, i + 1 == main_routers_);
+}
+
+void output_gate::add_to(const std::string& output, row r) {
+  for (size_t i = main_routers_; i < routers_.size(); ++i)
+    if (routers_[i].output == output) {
+      ++rows_out_;
+      route(routers_[i], r, false);
     }
+}
+
+void output_gate::route(edge_router& rt, row& r, bool last) {
+  switch (rt.part) {
+    case partitioner::forward:
+      if (last)
+        push(rt.slots[0], std::move(r));
+      else
+        push(rt.slots[0], r);
+      break;
+    case partitioner::hash: {
+      auto kg = key_group_of(hash_fields(r, rt.key_indexes),
+                             rt.consumer_max_parallelism);
+      auto target = subtask_of_key_group(rt.consumer_max_parallelism,
+                                         rt.consumer_parallelism, kg);
+      if (last)
+        push(rt.slots[static_cast<size_t>(target)], std::move(r));
+      else
+        push(rt.slots[static_cast<size_t>(target)], r);
+      break;
+    }
+    case partitioner::rebalance: {
+      auto target = rt.next++ % rt.slots.size();
+      if (last)
+        push(rt.slots[target], std::move(r));
+      else
+        push(rt.slots[target], r);
+      break;
+    }
+    case partitioner::broadcast:
+      for (size_t j = 0; j < rt.slots.size(); ++j)
+        push(rt.slots[j], r);
+      break;
   }
 }
 

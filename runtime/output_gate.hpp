@@ -66,6 +66,10 @@ public:
   /// their channel has credit.
   void add(row r);
 
+  /// Routes one row of side output `output` to the channels of the edges
+  /// that take it; dropped when none does.
+  void add_to(const std::string& output, row r);
+
   /// Moves partially filled buffers into the send queues and sends what
   /// credit allows. Called by the flush timer and at end of input.
   void flush();
@@ -136,7 +140,11 @@ private:
     /// Indexes into channels_, in consumer subtask order.
     std::vector<size_t> slots;
     size_t next = 0;
+    /// The side output it takes; empty: the main output.
+    std::string output;
   };
+
+  void route(edge_router& rt, row& r, bool last);
 
   void push(size_t slot, const row& r);
   void push(size_t slot, row&& r);
@@ -149,7 +157,9 @@ private:
   barrier_fn barrier_;
   watermark_fn watermark_;
   uint64_t watermarks_out_ = 0;
+  /// Main-output routers first, then side-output ones.
   std::vector<edge_router> routers_;
+  size_t main_routers_ = 0;
   std::vector<output_channel> channels_;
   /// channel id -> index into channels_.
   std::unordered_map<size_t, size_t> slot_of_channel_;

@@ -170,6 +170,7 @@ private:
       x.from = ends[0];
       x.to = ends[1];
       x.keys.assign(e.keys().begin(), e.keys().end());
+      x.output = e.output();
       vertices_[x.from].outputs.push_back(edges_.size());
       vertices_[x.to].inputs.push_back(edges_.size());
       requested_.push_back(e.partitioner());
@@ -243,14 +244,20 @@ private:
       auto& x = vertices_[i];
       if (!x.inputs.empty()) {
         const auto& first = vertices_[edges_[x.inputs.front()].from];
-        x.input_fields = first.output_fields;
+        auto first_fields = edge_fields(edges_[x.inputs.front()]);
+        if (!first_fields)
+          return std::move(first_fields.error());
+        x.input_fields = *first_fields;
         for (auto e : x.inputs) {
           const auto& other = vertices_[edges_[e].from];
-          if (other.output_fields != first.output_fields)
+          auto fields = edge_fields(edges_[e]);
+          if (!fields)
+            return std::move(fields.error());
+          if (*fields != x.input_fields)
             return invalid_graph(
               label(x) + " has inputs with different fields: " + quote(first.id)
-              + " emits (" + join(first.output_fields) + ") but "
-              + quote(other.id) + " emits (" + join(other.output_fields) + ")");
+              + " emits (" + join(x.input_fields) + ") but " + quote(other.id)
+              + " emits (" + join(*fields) + ")");
         }
       }
       auto params
@@ -266,6 +273,8 @@ private:
                                  + "): " + error_text(err));
       }
       x.output_fields = std::move(*fields);
+      if (x.op->side_outputs)
+        x.side_outputs = x.op->side_outputs(x.params, x.input_fields);
       if (auto err = resolve_watermarks(x, spec_.vertices(static_cast<int>(i))))
         return err;
       if (!x.op->key_param.empty()) {
@@ -283,6 +292,24 @@ private:
       }
     }
     return caf::none;
+  }
+
+  /// The fields of the rows that travel along `e`: the producer's main
+  /// output, or the side output the edge names.
+  caf::expected<std::vector<std::string>> edge_fields(const job_edge& e) {
+    const auto& from = vertices_[e.from];
+    if (e.output.empty())
+      return from.output_fields;
+    auto i = from.side_outputs.find(e.output);
+    if (i != from.side_outputs.end())
+      return i->second;
+    std::vector<std::string> names;
+    for (const auto& [name, unused] : from.side_outputs)
+      names.push_back(name);
+    return invalid_graph(
+      edge_label(e) + ": " + quote(from.id) + " (" + from.op->name
+      + ") has no side output " + quote(e.output) + " (it has: "
+      + (names.empty() ? std::string{"none"} : join(names)) + ")");
   }
 
   caf::error resolve_watermarks(job_vertex& x, const proto::Vertex& v) {
@@ -368,20 +395,20 @@ private:
         e.keys.clear();
         continue;
       }
+      auto fields = edge_fields(e);
+      if (!fields)
+        return std::move(fields.error());
       if (e.keys.empty())
-        return invalid_graph(edge_label(e) + ": HASH needs key fields (keys: "
-                             + "\"...\"); " + quote(from.id)
-                             + " emits: " + join(from.output_fields));
+        return invalid_graph(edge_label(e)
+                             + ": HASH needs key fields (keys: " + "\"...\"); "
+                             + quote(from.id) + " emits: " + join(*fields));
       for (const auto& key : e.keys) {
-        auto pos = std::find(from.output_fields.begin(),
-                             from.output_fields.end(), key);
-        if (pos == from.output_fields.end())
+        auto pos = std::find(fields->begin(), fields->end(), key);
+        if (pos == fields->end())
           return invalid_graph(edge_label(e) + ": key field " + quote(key)
                                + " is not produced by vertex " + quote(from.id)
-                               + " (it emits: " + join(from.output_fields)
-                               + ")");
-        e.key_indexes.push_back(
-          static_cast<size_t>(pos - from.output_fields.begin()));
+                               + " (it emits: " + join(*fields) + ")");
+        e.key_indexes.push_back(static_cast<size_t>(pos - fields->begin()));
       }
     }
     return caf::none;

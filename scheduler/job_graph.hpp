@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ struct job_vertex {
   /// Field names of rows entering / leaving this vertex.
   std::vector<std::string> input_fields;
   std::vector<std::string> output_fields;
+  /// Side outputs the operator declares: name -> field names.
+  std::map<std::string, std::vector<std::string>> side_outputs;
   /// For keyed operators (the descriptor names a key parameter): positions
   /// of the key fields in input rows. The task keeps the operator's keyed
   /// state per key and sets the current key from them before each record.
@@ -65,6 +68,8 @@ struct job_edge {
   /// Key field names and their positions in the producer's output rows.
   std::vector<std::string> keys;
   std::vector<size_t> key_indexes;
+  /// The producer's side output this edge takes; empty: its main output.
+  std::string output;
 };
 
 /// The job after validation, vertices in topological order (sources first,

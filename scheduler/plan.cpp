@@ -15,8 +15,9 @@ namespace {
 bool chainable(const job_graph& g, const job_edge& e) {
   const auto& up = g.vertices[e.from];
   const auto& down = g.vertices[e.to];
-  return e.part == partitioner::forward && up.outputs.size() == 1
-         && down.inputs.size() == 1 && up.parallelism == down.parallelism
+  return e.part == partitioner::forward && e.output.empty()
+         && up.outputs.size() == 1 && down.inputs.size() == 1
+         && up.parallelism == down.parallelism
          && up.max_parallelism == down.max_parallelism;
 }
 
@@ -76,8 +77,8 @@ plan make_plan(job_graph graph) {
     if (chained[e])
       continue;
     const auto& x = g.edges[e];
-    p.edges.push_back(
-      task_edge{task_of[x.from], task_of[x.to], e, x.part, x.key_indexes});
+    p.edges.push_back(task_edge{task_of[x.from], task_of[x.to], e, x.part,
+                                x.key_indexes, x.output});
   }
   std::stable_sort(
     p.edges.begin(), p.edges.end(), [](const task_edge& a, const task_edge& b) {

@@ -36,6 +36,9 @@ struct task_edge {
   size_t job_edge = 0;
   partitioner part = partitioner::forward;
   std::vector<size_t> key_indexes;
+  /// The side output of the producer's last operator it carries; empty:
+  /// the main output.
+  std::string output;
 };
 
 /// One parallel instance of a task.

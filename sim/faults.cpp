@@ -121,6 +121,12 @@ with_fault_points(const operator_registry& registry,
           b->on_record(r, out);
         },
         [b](end_of_input_t, collector& out) { b->on_end_of_input(out); },
+        [b](watermark_t, int64_t wm, collector& out) {
+          b->on_watermark(wm, out);
+        },
+        [b](timer_fired_t, const fired_timer& t, collector& out) {
+          b->on_timer(t, out);
+        },
       };
       if (b->is_source())
         w.on([b](poll_t, collector& out, size_t budget) {
