@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "actors/local_runner.hpp"
+#include "bench/clocks.hpp"
 #include "api/job_builder.hpp"
 #include "api/registry.hpp"
 #include "operators/builtins.hpp"
@@ -32,6 +33,7 @@
 namespace {
 
 using namespace weir;
+using weir::bench::clocks;
 
 // -- options ------------------------------------------------------------------
 
@@ -110,26 +112,6 @@ std::optional<options> parse_options(int argc, char** argv) {
 }
 
 // -- timing -------------------------------------------------------------------
-
-/// Wall-clock and process CPU time (all threads), in seconds.
-struct clocks {
-  double wall = 0;
-  double cpu = 0;
-
-  static clocks now() {
-    timespec w{};
-    timespec c{};
-    clock_gettime(CLOCK_MONOTONIC, &w);
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
-    return {
-      static_cast<double>(w.tv_sec) + static_cast<double>(w.tv_nsec) * 1e-9,
-      static_cast<double>(c.tv_sec) + static_cast<double>(c.tv_nsec) * 1e-9};
-  }
-
-  friend clocks operator-(clocks a, clocks b) {
-    return {a.wall - b.wall, a.cpu - b.cpu};
-  }
-};
 
 /// One row of the result table: the best of `repeat` runs.
 struct measurement {
