@@ -207,8 +207,9 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
       ctx.keyed_state = k.backend.get();
     }
     auto* raw = chain.get();
-    chain->timers_.push_back(std::make_unique<timer_queue>(
-      chain->keyed_[i].backend.get(), [raw] { return raw->processing_time(); }));
+    chain->timers_.push_back(
+      std::make_unique<timer_queue>(chain->keyed_[i].backend.get(),
+                                    [raw] { return raw->processing_time(); }));
     ctx.timers = chain->timers_.back().get();
     chain->contexts_.push_back(std::move(ctx));
   }
@@ -273,9 +274,10 @@ void operator_chain::observe(const row& r) {
       break;
     default:
       throw std::runtime_error(
-        "the watermark strategy's timestamp field (position "
-        + std::to_string(generator_.timestamp_index + 1) + ") holds a "
-        + to_string(x.type())
+        "the watermark strategy's timestamp field '"
+        + contexts_.front().output_fields.at(generator_.timestamp_index)
+        + "' (position " + std::to_string(generator_.timestamp_index + 1)
+        + ") holds a " + to_string(x.type())
         + " value; event time must be a timestamp or an int64 of ms");
   }
   if (t > max_timestamp_)
