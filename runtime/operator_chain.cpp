@@ -281,9 +281,10 @@ void operator_chain::observe(const row& r) {
       break;
     default:
       throw std::runtime_error(
-        "the watermark strategy's timestamp field (position "
-        + std::to_string(generator_.timestamp_index + 1) + ") holds a "
-        + to_string(x.type())
+        "the watermark strategy's timestamp field '"
+        + contexts_.front().output_fields.at(generator_.timestamp_index)
+        + "' (position " + std::to_string(generator_.timestamp_index + 1)
+        + ") holds a " + to_string(x.type())
         + " value; event time must be a timestamp or an int64 of ms");
   }
   if (t > max_timestamp_)

@@ -179,10 +179,12 @@ void output_gate::emit_watermark(int64_t wm, bool idle) {
     // waits for the partial buffer instead of cutting it, so batches keep
     // their size.
     auto n = ch.queued.size() + (ch.buffer.empty() ? 0 : 1);
+    // Only a mark of the same idleness is replaced: a consumer ignores the
+    // watermark of an idle mark, so replacing an active one by an idle one
+    // would lose its watermark.
     if (!ch.barriers.empty() && ch.barriers.back().checkpoint == 0
-        && ch.barriers.back().before == n) {
+        && ch.barriers.back().before == n && ch.barriers.back().idle == idle) {
       ch.barriers.back().watermark = wm;
-      ch.barriers.back().idle = idle;
     } else {
       output_channel::mark m;
       m.watermark = wm;

@@ -94,7 +94,7 @@ public:
   /// `wm`) on every channel after the rows already routed there, once the
   /// partially filled buffer goes out with its batch (by size or flush), so
   /// batches keep their size. A watermark still waiting behind the same
-  /// batches is replaced rather than followed.
+  /// batches with the same idleness is replaced rather than followed.
   void emit_watermark(int64_t wm, bool idle = false);
 
   /// Watermarks handed to the send function so far.

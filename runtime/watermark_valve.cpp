@@ -17,9 +17,17 @@ watermark_valve::on_watermark(size_t ch, int64_t wm, bool idle) {
   if (i == channels_.end() || i->second.ended)
     return std::nullopt;
   auto& c = i->second;
-  c.idle = idle;
-  if (!idle)
-    c.watermark = std::max(c.watermark, wm);
+  if (idle) {
+    c.idle = true;
+    c.aligned = false;
+    return recompute();
+  }
+  c.idle = false;
+  c.watermark = std::max(c.watermark, wm);
+  // A channel back from idleness behind the output must not hold back the
+  // channels that moved on meanwhile.
+  if (!c.aligned && c.watermark >= current_.watermark)
+    c.aligned = true;
   return recompute();
 }
 
@@ -44,6 +52,7 @@ std::optional<watermark_valve::output> watermark_valve::recompute() {
   // the watermark.
   bool open = false;
   bool any_active = false;
+  bool any_aligned = false;
   auto low = max_watermark;
   for (const auto& [id, c] : channels_) {
     if (c.ended)
@@ -52,14 +61,21 @@ std::optional<watermark_valve::output> watermark_valve::recompute() {
     if (c.idle)
       continue;
     any_active = true;
+    if (!c.aligned)
+      continue;
+    any_aligned = true;
     low = std::min(low, c.watermark);
   }
   output next = current_;
   next.idle = open && !any_active;
   if (!open)
     next.watermark = max_watermark;
-  else if (any_active)
+  else if (any_aligned)
     next.watermark = std::max(current_.watermark, low);
+  if (next.watermark > current_.watermark)
+    for (auto& [id, c] : channels_)
+      if (!c.aligned && !c.idle && c.watermark >= next.watermark)
+        c.aligned = true;
   if (next.watermark == current_.watermark && next.idle == current_.idle)
     return std::nullopt;
   current_ = next;

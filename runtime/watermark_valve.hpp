@@ -14,10 +14,10 @@ namespace weir {
 /// subtask's own (Flink's StatusWatermarkValve): the minimum over the
 /// channels that are active, where an ended channel counts as
 /// max_watermark and an idle one does not count. The result only moves
-/// forward: a channel that comes back from idleness behind the others
-/// holds nothing back until it catches up. When every channel that has
-/// not ended is idle, the subtask is idle itself. Owned by one task; no
-/// CAF inside.
+/// forward: a channel that comes back from idleness behind the output
+/// holds nothing back (it is left out of the minimum) until it catches up
+/// with the output. When every channel that has not ended is idle, the
+/// subtask is idle itself. Owned by one task; no CAF inside.
 class watermark_valve {
 public:
   /// What the subtask emits after a change.
@@ -52,6 +52,9 @@ private:
     int64_t watermark = min_watermark;
     bool idle = false;
     bool ended = false;
+    /// False from a return from idleness until the channel's watermark
+    /// reaches the output again; only aligned channels count.
+    bool aligned = true;
   };
 
   std::optional<output> recompute();

@@ -293,3 +293,66 @@ TEST_CASE("all_ended does not depend on released credit") {
   CHECK(f.gate.all_ended());
   CHECK_EQ(f.gate.outstanding(f.a), 1);
 }
+
+// -- watermarks ---------------------------------------------------------------
+
+TEST_CASE("watermarks keep their place among a channel's batches and need "
+          "no credit") {
+  two_channels f{1};
+  CHECK(f.gate.push_batch(f.a, one_row(1)));
+  CHECK(f.gate.push_watermark(f.a, 100, false));
+  // Beyond the one credit only for batches.
+  CHECK(f.gate.push_watermark(f.a, 200, false));
+  CHECK(f.gate.push_watermark(f.b, 50, true));
+  CHECK_FALSE(f.gate.push_batch(f.a, one_row(2)));
+  CHECK_EQ(f.gate.outstanding(f.a), 1);
+  auto e1 = f.gate.pop();
+  CHECK_EQ(e1.rows, one_row(1));
+  CHECK_FALSE(e1.is_watermark);
+  auto e2 = f.gate.pop();
+  CHECK(e2.is_watermark);
+  CHECK_EQ(e2.channel, f.a);
+  CHECK_EQ(e2.watermark, 100);
+  CHECK_FALSE(e2.idle);
+  CHECK(e2.rows.empty());
+  CHECK_FALSE(e2.end);
+  CHECK_EQ(e2.barrier, 0u);
+  auto e3 = f.gate.pop();
+  CHECK(e3.is_watermark);
+  CHECK_EQ(e3.watermark, 200);
+  auto e4 = f.gate.pop();
+  CHECK(e4.is_watermark);
+  CHECK_EQ(e4.channel, f.b);
+  CHECK_EQ(e4.watermark, 50);
+  CHECK(e4.idle);
+  CHECK_FALSE(f.gate.has_pending());
+  // Popping a watermark frees no credit: only the batch's release does.
+  CHECK_EQ(f.gate.outstanding(f.a), 1);
+  f.gate.release(f.a);
+  CHECK(f.gate.push_batch(f.a, one_row(2)));
+}
+
+TEST_CASE("a watermark after end of partition or on an unknown channel is "
+          "refused") {
+  two_channels f;
+  CHECK(f.gate.push_watermark(f.a, 1, false));
+  CHECK(f.gate.push_end(f.a));
+  CHECK_FALSE(f.gate.push_watermark(f.a, 2, false));
+  CHECK_FALSE(f.gate.push_watermark(f.a, 2, true));
+  CHECK_FALSE(f.gate.push_watermark(12345, 2, false));
+  // What was refused is not queued; the watermark before the end is.
+  auto e1 = f.gate.pop();
+  CHECK(e1.is_watermark);
+  CHECK_EQ(e1.watermark, 1);
+  auto e2 = f.gate.pop();
+  CHECK(e2.end);
+  CHECK_FALSE(e2.is_watermark);
+  CHECK_FALSE(f.gate.has_pending());
+  // Watermarks do not count towards all_ended.
+  CHECK(f.gate.push_watermark(f.b, 3, false));
+  CHECK(f.gate.push_end(f.b));
+  CHECK_FALSE(f.gate.all_ended());
+  f.gate.pop();
+  f.gate.pop();
+  CHECK(f.gate.all_ended());
+}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,10 +14,13 @@
 
 #include <doctest/doctest.h>
 
+#include "api/codec.hpp"
 #include "api/error.hpp"
 #include "api/job_builder.hpp"
+#include "api/state.hpp"
 #include "operators/builtins.hpp"
 #include "runtime/error.hpp"
+#include "scheduler/job_graph.hpp"
 #include "scheduler/key_groups.hpp"
 
 using namespace weir;
@@ -71,6 +75,19 @@ public:
         [](const parameters&, const strings& in) -> caf::expected<strings> {
           return in;
         });
+    // A source of {key, ts} rows and a transform keyed by `key`, for event
+    // time.
+    add("script_events", operator_kind::source, {},
+        [](const parameters&, const strings&) -> caf::expected<strings> {
+          return strings{"key", "ts"};
+        });
+    add(
+      "script_keyed", operator_kind::transform,
+      {{"key", pt::field_list, true, "", "key fields"}},
+      [](const parameters&, const strings& in) -> caf::expected<strings> {
+        return in;
+      },
+      "key");
   }
 
   /// gen (1) -rebalance-> a (2) -forward-> b (2) -rebalance-> sink (1):
@@ -100,6 +117,14 @@ public:
   /// Plans `job` with the scripted operators.
   void plan_job(const job_builder& job) {
     p = plan_of(job, registry_);
+  }
+
+  /// Plans `spec` with the scripted operators.
+  void plan_spec(const proto::JobSpec& spec) {
+    auto g = build_job_graph(spec, registry_);
+    if (!g)
+      FAIL(error_text(g.error()));
+    p = make_plan(std::move(*g));
   }
 
   /// Builds the output gate and the chain of (`task`, `subtask`).
@@ -152,10 +177,11 @@ public:
 
 private:
   void add(std::string name, operator_kind kind, std::vector<param_spec> ps,
-           output_fields_fn fields) {
+           output_fields_fn fields, std::string key_param = {}) {
     operator_descriptor d;
     d.name = std::move(name);
     d.kind = kind;
+    d.key_param = std::move(key_param);
     d.params = std::move(ps);
     d.output_fields = std::move(fields);
     d.factory = [this](const operator_context& ctx) {
@@ -874,4 +900,421 @@ TEST_CASE_FIXTURE(chain_fixture,
   // blob says which subtask wrote it; its bytes are that subtask's).
   CHECK((*saved)[0] == strings{"from 0", "from 0", "from 0"});
   CHECK((*saved)[1] == strings{"from 1", "from 1"});
+}
+
+// -- event time ---------------------------------------------------------------
+
+namespace {
+
+/// A watermark for traces: "min", "max" or the number.
+std::string wm_text(int64_t wm) {
+  if (wm == min_watermark)
+    return "min";
+  if (wm == max_watermark)
+    return "max";
+  return std::to_string(wm);
+}
+
+row event(const std::string& key, int64_t ts) {
+  return row{value{key}, value{ts}};
+}
+
+/// A chain fixture whose task 1 is "k -> b": k is keyed by `key` and
+/// registers an event-time timer at each row's `ts`; each firing emits
+/// {key, time} and logs "k timer <key> <time> at <watermark>". k and b log
+/// their watermarks ("<id> wm <t>") and ends; b forwards rows, logging
+/// them. `fired` lists the firings alone.
+struct timer_fixture : chain_fixture {
+  timer_fixture() {
+    plan_job(job_builder{"timers"}
+               .max_parallelism(16)
+               .vertex("events", "script_events", {}, 1)
+               .vertex("k", "script_keyed", {{"key", "key"}}, 1)
+               .vertex("b", "script", {}, 1)
+               .vertex("sink", "script_sink", {}, 1)
+               .hash("events", "k", {"key"})
+               .forward("k", "b")
+               .rebalance("b", "sink"));
+    REQUIRE_EQ(p.tasks[1].name, "k -> b");
+    script("k", [this](const operator_context& ctx) {
+      auto* timers = ctx.timers;
+      auto* keyed = ctx.keyed_state;
+      k_timers = timers;
+      return operator_behavior{
+        [this, timers](const row& r, collector&) {
+          trace.push_back("k " + to_csv(r));
+          timers->register_event_time_timer(r.at(1).as_int64());
+        },
+        [this, timers, keyed](timer_fired_t, const fired_timer& t,
+                              collector& c) {
+          auto key = keyed->current_key().at(0).as_string();
+          auto line = key + " " + std::to_string(t.time) + " at "
+                      + wm_text(timers->current_watermark());
+          fired.push_back(line);
+          trace.push_back("k timer " + line);
+          c.emit(event(key, t.time));
+        },
+        [this](watermark_t, int64_t wm, collector&) {
+          trace.push_back("k wm " + wm_text(wm));
+        },
+        [this](end_of_input_t, collector&) { trace.push_back("k end"); },
+      };
+    });
+    script("b",
+           operator_behavior{
+             [this](const row& r, collector& c) {
+               trace.push_back("b " + to_csv(r));
+               c.emit(r);
+             },
+             [this](watermark_t, int64_t wm, collector&) {
+               trace.push_back("b wm " + wm_text(wm));
+             },
+             [this](end_of_input_t, collector&) { trace.push_back("b end"); },
+           });
+  }
+
+  /// The timer service of the last k built.
+  timer_service* k_timers = nullptr;
+  strings fired;
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(timer_fixture,
+                  "a watermark fires a keyed operator's event-time timers in "
+                  "order, then its watermark handler, and the next operator "
+                  "sees their rows before the watermark") {
+  auto chain = must_start(1, 0);
+  CHECK_EQ(chain->watermark(), min_watermark);
+  CHECK_EQ(k_timers->current_watermark(), min_watermark);
+  for (const auto& r : {event("x", 30), event("y", 10), event("x", 10),
+                        event("y", 20), event("x", 30)})
+    chain->on_record(r);
+  trace.clear();
+  chain->on_watermark(20);
+  CHECK_EQ(trace, strings{"k timer x 10 at 20", "b x,10", "out x,10",
+                          "k timer y 10 at 20", "b y,10", "out y,10",
+                          "k timer y 20 at 20", "b y,20", "out y,20", "k wm 20",
+                          "b wm 20"});
+  CHECK_EQ(chain->watermark(), 20);
+  CHECK_EQ(k_timers->current_watermark(), 20);
+  // Watermarks that are not later change nothing.
+  trace.clear();
+  chain->on_watermark(20);
+  chain->on_watermark(15);
+  CHECK(trace.empty());
+  CHECK_EQ(chain->watermark(), 20);
+  chain->on_watermark(29);
+  CHECK_EQ(trace, strings{"k wm 29", "b wm 29"});
+  trace.clear();
+  // x's timer at 30 was registered twice: it fires once.
+  chain->on_watermark(30);
+  CHECK_EQ(trace, strings{"k timer x 30 at 30", "b x,30", "out x,30", "k wm 30",
+                          "b wm 30"});
+  CHECK_EQ(fired.size(), 4u);
+}
+
+TEST_CASE_FIXTURE(timer_fixture,
+                  "end of input fires every event-time timer and passes "
+                  "max_watermark before each end handler") {
+  auto chain = must_start(1, 0);
+  chain->on_record(event("a", 100));
+  chain->on_record(event("b", 5));
+  chain->on_watermark(1);
+  trace.clear();
+  chain->on_end_of_input();
+  CHECK_EQ(trace, strings{"k timer b 5 at max", "b b,5", "out b,5",
+                          "k timer a 100 at max", "b a,100", "out a,100",
+                          "k wm max", "k end", "b wm max", "b end"});
+  CHECK_EQ(chain->watermark(), max_watermark);
+}
+
+TEST_CASE_FIXTURE(timer_fixture,
+                  "end of input after max_watermark arrived does not pass "
+                  "it again") {
+  auto chain = must_start(1, 0);
+  chain->on_record(event("a", 100));
+  chain->on_watermark(max_watermark);
+  CHECK_EQ(fired, strings{"a 100 at max"});
+  trace.clear();
+  chain->on_end_of_input();
+  CHECK_EQ(trace, strings{"k end", "b end"});
+}
+
+TEST_CASE_FIXTURE(timer_fixture,
+                  "a restored chain keeps its watermark and its timers") {
+  auto first = must_start(1, 0);
+  for (const auto& r :
+       {event("x", 10), event("y", 20), event("z", 30), event("y", 40)})
+    first->on_record(r);
+  first->on_watermark(15);
+  REQUIRE_EQ(fired, strings{"x 10 at 15"});
+  auto blob = first->snapshot(3);
+  auto second = must_start(1, 0);
+  REQUIRE(!second->restore({restore_source{blob, 0, 1}}));
+  CHECK_EQ(second->watermark(), 15);
+  CHECK_EQ(k_timers->current_watermark(), 15);
+  fired.clear();
+  // Time does not go back; what fired before the snapshot does not again.
+  second->on_watermark(12);
+  second->on_watermark(15);
+  CHECK(fired.empty());
+  second->on_watermark(25);
+  CHECK_EQ(fired, strings{"y 20 at 25"});
+  second->on_end_of_input();
+  CHECK_EQ(fired, (strings{"y 20 at 25", "z 30 at max", "y 40 at max"}));
+}
+
+TEST_CASE_FIXTURE(timer_fixture,
+                  "a chain restored from several blobs starts at their "
+                  "lowest watermark") {
+  auto a = must_start(1, 0);
+  a->on_watermark(70);
+  auto b = must_start(1, 0);
+  b->on_watermark(40);
+  auto blob_a = a->snapshot();
+  auto blob_b = b->snapshot();
+  auto c = must_start(1, 0);
+  REQUIRE(
+    !c->restore({restore_source{blob_a, 0, 2}, restore_source{blob_b, 1, 2}}));
+  CHECK_EQ(c->watermark(), 40);
+  CHECK_EQ(k_timers->current_watermark(), 40);
+}
+
+TEST_CASE_FIXTURE(timer_fixture,
+                  "a version 2 chain blob without watermarks still restores, "
+                  "timers included") {
+  // The keyed state of k: one event-time timer at 50 for key "old".
+  keyed_state_backend kb{16, 0, 15};
+  kb.set_current_key(row{value{"old"}});
+  kb.map_state(timer_queue::event_state).put(value{int64_t{50}}, value{});
+  auto groups = kb.snapshot_nonempty();
+  REQUIRE_EQ(groups.size(), 1u);
+  std::string blob;
+  auto append_string = [&blob](const std::string& x) {
+    append_varint(blob, x.size());
+    blob += x;
+  };
+  append_varint(blob, 2);
+  append_varint(blob, 2);
+  append_string("k");
+  append_string("");
+  append_varint(blob, 16);
+  append_varint(blob, 1);
+  append_varint(blob, static_cast<uint64_t>(groups[0].first));
+  append_string(groups[0].second);
+  append_string("b");
+  append_string("");
+  append_varint(blob, 0);
+  append_varint(blob, 0);
+  auto chain = must_start(1, 0);
+  auto err = chain->restore({restore_source{blob, 0, 1}});
+  REQUIRE_MESSAGE(!err, error_text(err));
+  CHECK_EQ(chain->watermark(), min_watermark);
+  chain->on_watermark(49);
+  CHECK(fired.empty());
+  chain->on_watermark(60);
+  CHECK_EQ(fired, strings{"old 50 at 60"});
+  // A version this build does not know is refused.
+  std::string v4;
+  append_varint(v4, 4);
+  auto other = must_start(1, 0);
+  auto bad = other->restore({restore_source{v4, 0, 1}});
+  REQUIRE(bad);
+  CHECK_EQ(error_text(bad), "chain state has format version 4, this build "
+                            "reads 2 to 3");
+}
+
+TEST_CASE_FIXTURE(timer_fixture,
+                  "processing-time timers fire when the clock passes them") {
+  script("k", [this](const operator_context& ctx) {
+    auto* timers = ctx.timers;
+    auto* keyed = ctx.keyed_state;
+    return operator_behavior{
+      [timers](const row& r, collector&) {
+        timers->register_processing_time_timer(timers->current_processing_time()
+                                               + r.at(1).as_int64());
+      },
+      [this, keyed](timer_fired_t, const fired_timer& t, collector&) {
+        CHECK(t.domain == time_domain::processing_time);
+        fired.push_back(keyed->current_key().at(0).as_string() + " "
+                        + std::to_string(t.time));
+      },
+    };
+  });
+  auto chain = must_start(1, 0);
+  auto base = chain->processing_time();
+  CHECK_FALSE(chain->next_processing_timer());
+  chain->on_record(event("a", 300));
+  chain->on_record(event("b", 100));
+  CHECK_EQ(chain->next_processing_timer(), std::optional<int64_t>{base + 100});
+  // Event time does not fire them.
+  chain->on_watermark(max_watermark - 1);
+  CHECK(fired.empty());
+  chain->on_processing_time(base + 99);
+  CHECK(fired.empty());
+  clock += std::chrono::milliseconds{150};
+  CHECK_EQ(chain->processing_time(), base + 150);
+  chain->on_processing_time(chain->processing_time());
+  CHECK_EQ(fired, strings{"b " + std::to_string(base + 100)});
+  CHECK_EQ(chain->next_processing_timer(), std::optional<int64_t>{base + 300});
+  chain->on_processing_time(base + 1000);
+  CHECK_EQ(fired.size(), 2u);
+  CHECK_FALSE(chain->next_processing_timer());
+}
+
+TEST_CASE_FIXTURE(timer_fixture,
+                  "an unkeyed operator that registers a timer throws and is "
+                  "named") {
+  script("k", operator_behavior{
+                [](const row& r, collector& c) { c.emit(r); },
+              });
+  script("b", [](const operator_context& ctx) {
+    auto* timers = ctx.timers;
+    REQUIRE(timers != nullptr);
+    CHECK(ctx.keyed_state == nullptr);
+    return operator_behavior{
+      [timers](const row&, collector&) {
+        timers->register_event_time_timer(1);
+      },
+    };
+  });
+  auto chain = must_start(1, 0);
+  CHECK_THROWS_AS(chain->on_record(event("a", 1)), std::logic_error);
+  CHECK_EQ(chain->current_vertex(), "b");
+}
+
+namespace {
+
+/// events (script_events, `strategy`) -> sink: the source chain alone.
+/// Each poll emits the next batch of `batches`.
+struct source_fixture : chain_fixture {
+  void plan_with(const proto::WatermarkStrategy& strategy) {
+    auto spec = job_builder{"events"}
+                  .vertex("events", "script_events", {}, 1)
+                  .vertex("sink", "script_sink", {}, 1)
+                  .rebalance("events", "sink")
+                  .build();
+    *spec.mutable_vertices(0)->mutable_watermarks() = strategy;
+    plan_spec(spec);
+    auto batches = this->batches;
+    script("events", operator_behavior{
+                       [batches](poll_t, collector& c, size_t) {
+                         if (batches->empty())
+                           return poll_result::done();
+                         for (auto& r : batches->front())
+                           c.emit(r);
+                         batches->pop_front();
+                         return poll_result::ready();
+                       },
+                     });
+  }
+
+  static proto::WatermarkStrategy bounded(int64_t ms) {
+    proto::WatermarkStrategy w;
+    w.set_kind(proto::WatermarkStrategy::BOUNDED_OUT_OF_ORDERNESS);
+    w.set_timestamp_field("ts");
+    w.set_max_out_of_orderness_ms(ms);
+    return w;
+  }
+
+  /// Polls `chain` once with `rows` as the source's next batch.
+  void poll(operator_chain& chain, rows xs) {
+    batches->push_back(std::move(xs));
+    chain.on_poll(100);
+  }
+
+  std::shared_ptr<std::deque<rows>> batches
+    = std::make_shared<std::deque<rows>>();
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(source_fixture,
+                  "a bounded out-of-orderness source's watermark is its "
+                  "largest timestamp minus the bound minus one") {
+  auto w = bounded(10);
+  w.set_idle_timeout_ms(500);
+  plan_with(w);
+  auto chain = must_start(0, 0);
+  REQUIRE(chain->generates_watermarks());
+  const auto& spec = chain->watermark_strategy();
+  CHECK_EQ(spec.timestamp_index, 1u);
+  CHECK_EQ(spec.max_out_of_orderness_ms, 10);
+  CHECK_EQ(spec.idle_timeout_ms, 500);
+  CHECK_EQ(spec.interval_ms, 200);
+  CHECK_EQ(chain->generated_watermark(), min_watermark);
+  poll(*chain, {event("a", 100), event("b", 80)});
+  CHECK_EQ(chain->generated_watermark(), 89);
+  CHECK_EQ(chain->head_rows_out(), 2u);
+  poll(*chain, {event("c", 120)});
+  CHECK_EQ(chain->generated_watermark(), 109);
+  // A late row does not move it back.
+  poll(*chain, {event("d", 50)});
+  CHECK_EQ(chain->generated_watermark(), 109);
+  // Timestamp values count as their milliseconds.
+  poll(*chain, {row{value{"e"}, value{timestamp{200}}}});
+  CHECK_EQ(chain->generated_watermark(), 189);
+  CHECK_EQ(chain->head_rows_out(), 5u);
+  CHECK_EQ(out.size(), 5u);
+  // The largest timestamp survives a snapshot.
+  auto blob = chain->snapshot();
+  auto restored = must_start(0, 0);
+  REQUIRE(!restored->restore({restore_source{blob, 0, 1}}));
+  CHECK_EQ(restored->generated_watermark(), 189);
+  CHECK_EQ(restored->head_rows_out(), 0u);
+}
+
+TEST_CASE_FIXTURE(source_fixture,
+                  "a monotonous source's watermark trails its largest "
+                  "timestamp by one") {
+  proto::WatermarkStrategy w;
+  w.set_kind(proto::WatermarkStrategy::MONOTONOUS);
+  w.set_timestamp_field("ts");
+  w.set_interval_ms(50);
+  plan_with(w);
+  auto chain = must_start(0, 0);
+  CHECK_EQ(chain->watermark_strategy().interval_ms, 50);
+  poll(*chain, {event("a", 1000)});
+  CHECK_EQ(chain->generated_watermark(), 999);
+}
+
+TEST_CASE_FIXTURE(source_fixture,
+                  "a timestamp near the lowest int64 gives min_watermark, "
+                  "not an overflow") {
+  plan_with(bounded(10));
+  auto chain = must_start(0, 0);
+  poll(*chain, {event("a", min_watermark + 3)});
+  CHECK_EQ(chain->generated_watermark(), min_watermark);
+  poll(*chain, {event("a", min_watermark + 11)});
+  CHECK_EQ(chain->generated_watermark(), min_watermark);
+  poll(*chain, {event("a", min_watermark + 12)});
+  CHECK_EQ(chain->generated_watermark(), min_watermark + 1);
+}
+
+TEST_CASE_FIXTURE(source_fixture,
+                  "a row whose timestamp field is not a time fails the poll "
+                  "naming the field") {
+  plan_with(bounded(0));
+  auto chain = must_start(0, 0);
+  batches->push_back({row{value{"a"}, value{"soon"}}});
+  CHECK_THROWS_WITH_AS(chain->on_poll(10),
+                       "the watermark strategy's timestamp field 'ts' "
+                       "(position 2) holds a string value; event time must "
+                       "be a timestamp or an int64 of ms",
+                       std::runtime_error);
+  CHECK_EQ(chain->current_vertex(), "events");
+  batches->clear();
+  batches->push_back({row{value{"a"}, value{}}});
+  CHECK_THROWS_AS(chain->on_poll(10), std::runtime_error);
+}
+
+TEST_CASE_FIXTURE(source_fixture,
+                  "a source without a strategy generates no watermark") {
+  plan_with(proto::WatermarkStrategy{});
+  auto chain = must_start(0, 0);
+  CHECK_FALSE(chain->generates_watermarks());
+  poll(*chain, {event("a", 100)});
+  CHECK_EQ(chain->generated_watermark(), min_watermark);
+  CHECK_EQ(chain->head_rows_out(), 1u);
 }

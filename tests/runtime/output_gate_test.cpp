@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -781,4 +782,191 @@ TEST_CASE("a barrier on a channel with nothing queued goes out at once") {
   CHECK(seen[1].second == 1);
   CHECK(seen[2].second == 2);
   CHECK(!gate.blocked());
+}
+
+// -- watermarks ---------------------------------------------------------------
+
+namespace {
+
+using lines = std::vector<std::string>;
+
+/// Builds gates on execution 0 of a plan that log, per channel, batches
+/// ("batch <rows>"), watermarks ("wm <t>", or "idle <t>" with the idle
+/// flag), barriers ("barrier <id>") and end markers ("end").
+class event_log {
+public:
+  output_gate gate(const plan& p, batch_limits limits) {
+    output_gate g{p, 0, limits,
+                  [this](size_t ch, rows&& batch) {
+                    log[ch].push_back("batch " + std::to_string(batch.size()));
+                  },
+                  [this](size_t ch) { log[ch].push_back("end"); }};
+    g.on_barrier([this](size_t ch, uint64_t id) {
+      log[ch].push_back("barrier " + std::to_string(id));
+    });
+    g.on_watermark([this](size_t ch, int64_t wm, bool idle) {
+      log[ch].push_back((idle ? "idle " : "wm ") + std::to_string(wm));
+    });
+    return g;
+  }
+
+  std::map<size_t, lines> log;
+};
+
+} // namespace
+
+TEST_CASE("a watermark on an empty channel goes out at once without "
+          "credit") {
+  auto p = one_channel_plan();
+  event_log ev;
+  auto gate = ev.gate(p, by_rows(2));
+  auto ch = gate.channels()[0].id;
+  gate.emit_watermark(10);
+  CHECK_EQ(ev.log[ch], lines{"wm 10"});
+  CHECK_EQ(gate.watermarks_out(), 1u);
+  CHECK_EQ(gate.channels()[0].credits, 0);
+  CHECK_FALSE(gate.blocked());
+}
+
+TEST_CASE("a watermark never overtakes rows routed before it") {
+  auto p = one_channel_plan();
+  event_log ev;
+  auto gate = ev.gate(p, by_rows(2));
+  auto ch = gate.channels()[0].id;
+  // One full batch queued without credit, one row in the buffer.
+  add_all(gate, numbered(3));
+  gate.emit_watermark(10);
+  CHECK(ev.log[ch].empty());
+  CHECK_EQ(gate.watermarks_out(), 0u);
+  gate.grant(ch, 1);
+  CHECK_EQ(ev.log[ch], lines{"batch 2"});
+  // The buffered row is still ahead of the watermark. A row routed after
+  // the watermark fills that batch: the watermark follows the batch.
+  gate.add(kv(9, 9));
+  CHECK_EQ(ev.log[ch], lines{"batch 2"});
+  gate.grant(ch, 1);
+  CHECK_EQ(ev.log[ch], (lines{"batch 2", "batch 2", "wm 10"}));
+  CHECK_EQ(gate.watermarks_out(), 1u);
+  CHECK_EQ(channel_of(gate, ch).rows_sent, 4u);
+}
+
+TEST_CASE("a watermark on every channel waits only for that channel's "
+          "rows") {
+  auto p = two_channel_plan();
+  event_log ev;
+  auto gate = ev.gate(p, by_rows(1));
+  auto ids = channel_ids(gate);
+  REQUIRE_EQ(ids.size(), 2u);
+  // Rebalance from subtask 0: the first row goes to the first channel.
+  gate.add(kv(1, 1));
+  gate.emit_watermark(5);
+  CHECK(ev.log[ids[0]].empty());
+  CHECK_EQ(ev.log[ids[1]], lines{"wm 5"});
+  gate.grant(ids[0], 1);
+  CHECK_EQ(ev.log[ids[0]], (lines{"batch 1", "wm 5"}));
+  CHECK_EQ(gate.watermarks_out(), 2u);
+}
+
+TEST_CASE("a watermark waits for the partial batch instead of cutting it") {
+  auto p = one_channel_plan();
+  event_log ev;
+  auto gate = ev.gate(p, by_rows(4));
+  auto ch = gate.channels()[0].id;
+  gate.grant(ch, 10);
+  add_all(gate, numbered(2));
+  gate.emit_watermark(5);
+  CHECK(ev.log[ch].empty());
+  CHECK(gate.has_partial());
+  CHECK_EQ(channel_of(gate, ch).buffer.size(), 2u);
+  // The batch fills up as usual and the watermark follows it.
+  add_all(gate, numbered(2, 1));
+  CHECK_EQ(ev.log[ch], (lines{"batch 4", "wm 5"}));
+  // A flush sends the partial batch, then the watermark behind it.
+  gate.add(kv(7, 7));
+  gate.emit_watermark(6);
+  CHECK_EQ(ev.log[ch], (lines{"batch 4", "wm 5"}));
+  gate.flush();
+  CHECK_EQ(ev.log[ch], (lines{"batch 4", "wm 5", "batch 1", "wm 6"}));
+}
+
+TEST_CASE("a watermark waiting behind the same batches is replaced by a "
+          "later one") {
+  auto p = one_channel_plan();
+  event_log ev;
+  auto gate = ev.gate(p, by_rows(2));
+  auto ch = gate.channels()[0].id;
+  gate.add(kv(0, 0));
+  gate.emit_watermark(1);
+  gate.emit_watermark(2);
+  gate.add(kv(1, 1));
+  // Still behind the same (now full, queued) batch.
+  gate.emit_watermark(3);
+  CHECK_EQ(channel_of(gate, ch).barriers.size(), 1u);
+  // Behind a further batch: a new mark.
+  gate.add(kv(2, 2));
+  gate.emit_watermark(4);
+  CHECK_EQ(channel_of(gate, ch).barriers.size(), 2u);
+  gate.grant(ch, 10);
+  CHECK_EQ(ev.log[ch], (lines{"batch 2", "wm 3"}));
+  gate.flush();
+  CHECK_EQ(ev.log[ch], (lines{"batch 2", "wm 3", "batch 1", "wm 4"}));
+  CHECK_EQ(gate.watermarks_out(), 2u);
+}
+
+TEST_CASE("a barrier after a watermark keeps their order") {
+  auto p = one_channel_plan();
+  event_log ev;
+  auto gate = ev.gate(p, by_rows(10));
+  auto ch = gate.channels()[0].id;
+  add_all(gate, numbered(3));
+  gate.emit_watermark(10);
+  gate.emit_barrier(1);
+  // A watermark after the barrier is not merged into the one before it.
+  gate.emit_watermark(11);
+  gate.add(kv(5, 5));
+  gate.emit_barrier(2);
+  CHECK(ev.log[ch].empty());
+  gate.grant(ch, 10);
+  CHECK_EQ(ev.log[ch], (lines{"batch 3", "wm 10", "barrier 1", "wm 11",
+                              "batch 1", "barrier 2"}));
+}
+
+TEST_CASE("no watermark goes out after finish, and one waiting goes out "
+          "before the end") {
+  auto p = one_channel_plan();
+  event_log ev;
+  auto gate = ev.gate(p, by_rows(10));
+  auto ch = gate.channels()[0].id;
+  add_all(gate, numbered(2));
+  gate.emit_watermark(10);
+  gate.finish();
+  gate.emit_watermark(20);
+  gate.emit_watermark(max_watermark, true);
+  CHECK(ev.log[ch].empty());
+  gate.grant(ch, 1);
+  CHECK_EQ(ev.log[ch], (lines{"batch 2", "wm 10", "end"}));
+  gate.emit_watermark(30);
+  CHECK_EQ(ev.log[ch], (lines{"batch 2", "wm 10", "end"}));
+  CHECK_EQ(gate.watermarks_out(), 1u);
+  CHECK(gate.drained());
+}
+
+TEST_CASE("the idle flag passes through the gate") {
+  auto p = one_channel_plan();
+  event_log ev;
+  auto gate = ev.gate(p, by_rows(10));
+  auto ch = gate.channels()[0].id;
+  gate.emit_watermark(10, true);
+  gate.emit_watermark(10, false);
+  CHECK_EQ(ev.log[ch], (lines{"idle 10", "wm 10"}));
+  // Waiting behind the same batch: an idle mark does not swallow the
+  // watermark before it, whose value the consumer would never see.
+  gate.add(kv(1, 1));
+  gate.emit_watermark(20);
+  gate.emit_watermark(20, true);
+  gate.emit_watermark(25, true);
+  gate.flush();
+  gate.grant(ch, 1);
+  CHECK_EQ(ev.log[ch],
+           (lines{"idle 10", "wm 10", "batch 1", "wm 20", "idle 25"}));
 }

@@ -427,3 +427,89 @@ TEST_CASE("a job needing more than 2^20 channels is rejected naming the "
   CHECK(graph_of("max_parallelism: 4096 parallelism: 1100 " + source("s")
                  + sink("out") + edge("s", "out", "partitioner: FORWARD")));
 }
+
+// -- watermark strategies -----------------------------------------------------
+
+namespace {
+
+/// A source emitting "key,ts" with `strategy` as its watermarks block,
+/// into a sink.
+std::string watermarked(const std::string& strategy) {
+  return source("s",
+                param("columns", "key,ts") + "watermarks { " + strategy + " } ")
+         + sink("out") + edge("s", "out");
+}
+
+} // namespace
+
+TEST_CASE("a source's watermark strategy is resolved to the timestamp "
+          "field's position") {
+  auto g = graph_of(
+    watermarked("kind: BOUNDED_OUT_OF_ORDERNESS timestamp_field: \"ts\" "
+                "max_out_of_orderness_ms: 250 idle_timeout_ms: 1000 "
+                "interval_ms: 50"));
+  REQUIRE_MESSAGE(g, error_text(g.error()));
+  const auto& w = g->vertices[0].watermarks;
+  CHECK(w.enabled);
+  CHECK_EQ(w.timestamp_index, 1u);
+  CHECK_EQ(w.max_out_of_orderness_ms, 250);
+  CHECK_EQ(w.idle_timeout_ms, 1000);
+  CHECK_EQ(w.interval_ms, 50);
+  CHECK_FALSE(g->vertices[1].watermarks.enabled);
+  auto m = graph_of(watermarked("kind: MONOTONOUS timestamp_field: \"key\""));
+  REQUIRE_MESSAGE(m, error_text(m.error()));
+  CHECK(m->vertices[0].watermarks.enabled);
+  CHECK_EQ(m->vertices[0].watermarks.timestamp_index, 0u);
+  CHECK_EQ(m->vertices[0].watermarks.max_out_of_orderness_ms, 0);
+  CHECK_EQ(m->vertices[0].watermarks.idle_timeout_ms, 0);
+  CHECK_EQ(m->vertices[0].watermarks.interval_ms, 200);
+}
+
+TEST_CASE("a watermark strategy of kind NONE is ignored") {
+  auto g = graph_of(watermarked("kind: NONE timestamp_field: \"nope\" "
+                                "max_out_of_orderness_ms: -5"));
+  REQUIRE_MESSAGE(g, error_text(g.error()));
+  CHECK_FALSE(g->vertices[0].watermarks.enabled);
+}
+
+TEST_CASE("watermarks on a vertex that is not a source are rejected") {
+  auto text = source("s", param("columns", "key,ts"))
+              + filter("f", "watermarks { kind: MONOTONOUS timestamp_field: "
+                            "\"ts\" }")
+              + sink("out") + edge("s", "f") + edge("f", "out");
+  CHECK_EQ(graph_error(text), "vertex 'f': watermarks: only sources generate "
+                              "watermarks, and filter is not a source");
+}
+
+TEST_CASE("a watermark strategy without a known timestamp field is "
+          "rejected") {
+  CHECK_EQ(graph_error(watermarked("kind: MONOTONOUS")),
+           "vertex 's': watermarks: timestamp_field is missing");
+  CHECK_EQ(
+    graph_error(watermarked("kind: MONOTONOUS timestamp_field: \"time\"")),
+    "vertex 's': watermarks: timestamp_field 'time' is not a field "
+    "the source emits (it emits key, ts)");
+}
+
+TEST_CASE("a watermark strategy with a negative or misplaced bound is "
+          "rejected") {
+  CHECK_EQ(
+    graph_error(watermarked("kind: BOUNDED_OUT_OF_ORDERNESS timestamp_field: "
+                            "\"ts\" max_out_of_orderness_ms: -1")),
+    "vertex 's': watermarks: max_out_of_orderness_ms must not be "
+    "negative (got -1)");
+  CHECK_EQ(graph_error(watermarked("kind: MONOTONOUS timestamp_field: \"ts\" "
+                                   "max_out_of_orderness_ms: 10")),
+           "vertex 's': watermarks: MONOTONOUS timestamps take no "
+           "max_out_of_orderness_ms; use BOUNDED_OUT_OF_ORDERNESS");
+}
+
+TEST_CASE("a watermark strategy with a negative idle timeout or a zero "
+          "interval is rejected") {
+  CHECK_EQ(graph_error(watermarked("kind: MONOTONOUS timestamp_field: \"ts\" "
+                                   "idle_timeout_ms: -3")),
+           "vertex 's': watermarks: idle_timeout_ms must not be negative");
+  CHECK_EQ(graph_error(watermarked("kind: MONOTONOUS timestamp_field: \"ts\" "
+                                   "interval_ms: 0")),
+           "vertex 's': watermarks: interval_ms must be at least 1 (got 0)");
+}
