@@ -4,6 +4,7 @@
 #include <exception>
 #include <map>
 #include <optional>
+#include <unordered_map>
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -66,6 +67,8 @@ struct task_state {
   int64_t last_watermark_emit = 0;
   int64_t last_activity = 0;
   uint64_t head_rows_seen = 0;
+  /// Input channel -> input of the head operator (two-input heads).
+  std::unordered_map<size_t, int> input_of;
   /// The processing time a timer message is on its way for.
   int64_t timer_scheduled = max_watermark;
 
@@ -368,9 +371,10 @@ void process_inputs(task_pointer self) {
         end_input(self);
       continue;
     }
+    auto input = st.input_of.empty() ? 0 : st.input_of[ev.channel];
     auto ok = guarded(self, [&] {
       for (const auto& r : ev.rows)
-        st.chain->on_record(r);
+        st.chain->on_record(r, input);
     });
     if (!ok)
       return;
@@ -467,6 +471,14 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
       self->send(s.peers[consumer], end_atom::value, static_cast<uint64_t>(ch));
     });
   st.in.emplace(*st.p, execution, cfg.credits);
+  {
+    const auto& ev = st.p->executions[execution];
+    const auto& t = st.p->tasks[ev.task];
+    for (size_t k = 0; k < t.inputs.size(); ++k)
+      if (auto input = st.p->edges[t.inputs[k]].input; input != 0)
+        for (auto ch : ev.input_channels[k])
+          st.input_of[ch] = input;
+  }
   st.out->on_barrier([self](size_t ch, uint64_t id) {
     auto& s = self->state;
     self->send(s.peers[s.p->channels[ch].consumer], barrier_atom::value,

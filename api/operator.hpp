@@ -53,6 +53,13 @@ constexpr watermark_t watermark{};
 struct timer_fired_t {};
 constexpr timer_fired_t timer_fired{};
 
+/// Tag of the second input's record handler of two-input operators
+/// (operator_descriptor::inputs = 2, joins):
+/// `[](weir::second_input_t, const row&, collector&)`; the plain record
+/// handler takes the first input's rows.
+struct second_input_t {};
+constexpr second_input_t second_input{};
+
 /// Tag of the snapshot handler, called when a checkpoint barrier passes
 /// the operator: `[](weir::snapshot_t) -> std::string`, returning the
 /// operator's state as bytes (encode rows with api/codec.hpp, or use
@@ -128,6 +135,8 @@ struct operator_context {
   parameters params;
   /// Names of the fields of incoming rows (empty for sources).
   std::vector<std::string> input_fields;
+  /// Two-input operators: the field names of the second input.
+  std::vector<std::string> second_input_fields;
   /// Names of the fields this operator emits.
   std::vector<std::string> output_fields;
   /// The task's clock; deterministic under the test scheduler.
@@ -191,6 +200,7 @@ public:
   using commit_handler = std::function<void(uint64_t)>;
   using restore_handler = std::function<void(const std::string&)>;
   using watermark_handler = std::function<void(int64_t, collector&)>;
+  using second_record_handler = std::function<void(const row&, collector&)>;
   using timer_handler = std::function<void(const fired_timer&, collector&)>;
 
   operator_behavior() = default;
@@ -217,6 +227,12 @@ public:
   void on_record(const row& r, collector& out) const {
     if (record_)
       record_(r, out);
+  }
+
+  /// Handles one record of the second input (two-input operators).
+  void on_second_record(const row& r, collector& out) const {
+    if (second_record_)
+      second_record_(r, out);
   }
 
   /// The operator's watermark advanced to `wm`.
@@ -295,6 +311,12 @@ private:
       restore_ = [f = std::move(f)](const std::string& bytes) mutable {
         f(restore, bytes);
       };
+    } else if constexpr (std::is_invocable_v<F&, second_input_t, const row&,
+                                             collector&>) {
+      second_record_
+        = [f = std::move(f)](const row& r, collector& out) mutable {
+            f(second_input, r, out);
+          };
     } else if constexpr (std::is_invocable_v<F&, watermark_t, int64_t,
                                              collector&>) {
       watermark_ = [f = std::move(f)](int64_t wm, collector& out) mutable {
@@ -321,6 +343,7 @@ private:
                     "(snapshot_t[, uint64_t]) -> std::string, "
                     "(restore_t, const std::string&), "
                     "(checkpoint_complete_t, uint64_t), "
+                    "(second_input_t, const row&, collector&), "
                     "(watermark_t, int64_t, collector&) or "
                     "(timer_fired_t, const fired_timer&, collector&)");
     }
@@ -333,6 +356,7 @@ private:
   restore_handler restore_;
   commit_handler commit_;
   watermark_handler watermark_;
+  second_record_handler second_record_;
   timer_handler timer_;
 };
 

@@ -93,10 +93,15 @@ caf::error operator_registry::add(operator_descriptor d) {
   if (d.name.empty())
     return make_error(api_errc::bad_parameter,
                       "an operator needs a non-empty name");
-  if (!d.factory || !d.output_fields)
+  if (!d.factory || (d.inputs == 2 ? !d.output_fields2 : !d.output_fields))
     return make_error(api_errc::bad_parameter,
                       "operator '" + d.name
                         + "' lacks a factory or an output_fields function");
+  if (d.inputs != 1 && d.inputs != 2)
+    return make_error(api_errc::bad_parameter,
+                      "operator '" + d.name + "' declares "
+                        + std::to_string(d.inputs)
+                        + " inputs; operators have 1 or 2");
   if (ops_.count(d.name) > 0)
     return make_error(api_errc::duplicate_operator,
                       "operator '" + d.name + "' is registered twice");

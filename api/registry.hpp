@@ -66,6 +66,12 @@ using side_outputs_fn
   = std::function<std::map<std::string, std::vector<std::string>>(
     const parameters& params, const std::vector<std::string>& input_fields)>;
 
+/// For two-input operators: the output field names from the resolved
+/// parameters and the field names of the first and second input.
+using output_fields2_fn = std::function<caf::expected<std::vector<std::string>>(
+  const parameters& params, const std::vector<std::string>& first,
+  const std::vector<std::string>& second)>;
+
 /// Builds one operator instance for one subtask.
 using operator_factory
   = std::function<operator_behavior(const operator_context& ctx)>;
@@ -80,7 +86,16 @@ struct operator_descriptor {
   /// key fields. With parallelism above 1, the operator's input edge must be
   /// hash-partitioned on exactly these fields. Empty for unkeyed operators.
   std::string key_param;
+  /// 1, or 2 for two-input operators (joins): their edges say which input
+  /// they feed (Edge.input), the second input's rows reach the handler
+  /// tagged second_input_t, and output_fields2 names the output.
+  int inputs = 1;
+  /// Two-input keyed operators: the parameter holding the second input's
+  /// key fields, which pair up with key_param's; the second input's edge
+  /// must hash on them.
+  std::string second_key_param;
   output_fields_fn output_fields;
+  output_fields2_fn output_fields2;
   /// Optional: the side outputs an edge may take instead of the main one.
   side_outputs_fn side_outputs;
   operator_factory factory;

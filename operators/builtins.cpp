@@ -60,6 +60,7 @@ caf::error register_builtin_operators(operator_registry& registry) {
   for (auto make : {sequence_descriptor, file_source_descriptor,
                     nexmark_descriptor, tokenize_descriptor, filter_descriptor,
                     select_descriptor, aggregate_descriptor, compute_descriptor,
+                    interval_join_descriptor, window_join_descriptor,
                     print_descriptor, file_sink_descriptor, discard_descriptor})
     if (auto err = registry.add(make()))
       return err;

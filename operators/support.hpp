@@ -49,6 +49,8 @@ operator_descriptor filter_descriptor();
 operator_descriptor select_descriptor();
 operator_descriptor aggregate_descriptor();
 operator_descriptor compute_descriptor();
+operator_descriptor interval_join_descriptor();
+operator_descriptor window_join_descriptor();
 operator_descriptor print_descriptor();
 operator_descriptor file_sink_descriptor();
 operator_descriptor discard_descriptor();

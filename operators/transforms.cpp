@@ -79,7 +79,7 @@ operator_behavior make_tokenize(const operator_context& ctx) {
 
 const std::vector<std::string>& filter_ops() {
   static const std::vector<std::string> ops{
-    "==", "!=", "<", "<=", ">", ">=", "contains"};
+    "==", "!=", "<", "<=", ">", ">=", "contains", "in"};
   return ops;
 }
 
@@ -94,7 +94,7 @@ filter_output(const parameters& params, const std::vector<std::string>& input) {
   return input;
 }
 
-enum class filter_op { eq, ne, lt, le, gt, ge, contains };
+enum class filter_op { eq, ne, lt, le, gt, ge, contains, in };
 
 /// The filter's comparison value, parsed once for each type a field may
 /// turn out to have at runtime.
@@ -129,6 +129,7 @@ bool holds(filter_op op, int cmp) {
     case filter_op::ge:
       return cmp >= 0;
     case filter_op::contains:
+    case filter_op::in:
       break;
   }
   return false;
@@ -144,11 +145,19 @@ class filter_predicate {
 public:
   filter_predicate(std::string field, filter_op op, const std::string& text)
     : field_(std::move(field)), op_(op), operand_(text) {
+    if (op_ == filter_op::in)
+      for (const auto& item : split_list(text))
+        items_.push_back(item);
   }
 
   bool operator()(const value& v) const {
     if (v.is_null())
       return op_ == filter_op::ne;
+    if (op_ == filter_op::in) {
+      const auto& text
+        = v.type() == value_type::string ? v.as_string() : to_string(v);
+      return std::find(items_.begin(), items_.end(), text) != items_.end();
+    }
     if (op_ == filter_op::contains) {
       if (v.type() == value_type::string)
         return v.as_string().find(operand_.text) != std::string::npos;
@@ -200,6 +209,8 @@ private:
   std::string field_;
   filter_op op_;
   filter_operand operand_;
+  /// For `in`: the comma-separated values, compared as text.
+  std::vector<std::string> items_;
 };
 
 filter_op parse_filter_op(const std::string& op) {
@@ -281,7 +292,8 @@ operator_descriptor filter_descriptor() {
            "match only '!='.";
   d.params = {
     {"field", param_type::field, true, "", "the field to test"},
-    {"op", param_type::string, true, "", "one of == != < <= > >= contains"},
+    {"op", param_type::string, true, "",
+     "one of == != < <= > >= contains in (value: a comma-separated list)"},
     {"value", param_type::string, true, "",
      "the value to compare with, parsed as the field's type"},
   };

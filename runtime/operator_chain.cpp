@@ -202,6 +202,7 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
     ctx.max_parallelism = v.max_parallelism;
     ctx.params = v.params;
     ctx.input_fields = v.input_fields;
+    ctx.second_input_fields = v.second_input_fields;
     ctx.output_fields = v.output_fields;
     ctx.now = now;
     ctx.restored
@@ -211,6 +212,7 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
       k.backend = std::make_unique<keyed_state_backend>(
         v.max_parallelism, ev.key_groups.first, ev.key_groups.last);
       k.key_indexes = v.key_indexes;
+      k.second_key_indexes = v.second_key_indexes;
       ctx.keyed_state = k.backend.get();
     }
     auto* raw = chain.get();
@@ -337,12 +339,12 @@ std::optional<int64_t> operator_chain::next_processing_timer() const {
   return result;
 }
 
-void operator_chain::select_key(size_t i, const row& r) {
+void operator_chain::select_key(size_t i, const row& r, int input) {
   auto& k = keyed_[i];
   if (!k.backend)
     return;
   k.scratch.clear();
-  for (auto pos : k.key_indexes)
+  for (auto pos : input == 1 ? k.second_key_indexes : k.key_indexes)
     k.scratch.push_back(r.at(pos));
   // The backend computes the key group only for keys it has not seen.
   k.backend->set_current_key(k.scratch);
@@ -366,11 +368,14 @@ auto operator_chain::call(size_t i, F&& f) -> decltype(f()) {
   }
 }
 
-void operator_chain::on_record(const row& r) {
+void operator_chain::on_record(const row& r, int input) {
   ++rows_in_;
   call(0, [&] {
-    select_key(0, r);
-    ops_.front().on_record(r, *links_.front());
+    select_key(0, r, input);
+    if (input == 1)
+      ops_.front().on_second_record(r, *links_.front());
+    else
+      ops_.front().on_record(r, *links_.front());
   });
 }
 

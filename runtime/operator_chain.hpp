@@ -56,8 +56,9 @@ public:
   /// Whether the head operator is a source.
   bool is_source() const;
 
-  /// Feeds one input row to the head operator.
-  void on_record(const row& r);
+  /// Feeds one row of input `input` (0, or 1 for the second input of a
+  /// two-input head) to the head operator.
+  void on_record(const row& r, int input = 0);
 
   /// Polls the head (source) operator for at most `budget` rows.
   poll_result on_poll(size_t budget);
@@ -178,12 +179,14 @@ private:
   struct keyed {
     std::unique_ptr<keyed_state_backend> backend;
     std::vector<size_t> key_indexes;
+    /// Of a two-input operator's second input.
+    std::vector<size_t> second_key_indexes;
     /// Reused for key lookups: no allocation per record.
     row scratch;
   };
 
   /// Makes the key of `r` current in operator i's keyed state, if any.
-  void select_key(size_t i, const row& r);
+  void select_key(size_t i, const row& r, int input = 0);
 
   /// Notes the event time of a row the head emitted.
   void observe(const row& r);

@@ -171,6 +171,7 @@ private:
       x.to = ends[1];
       x.keys.assign(e.keys().begin(), e.keys().end());
       x.output = e.output();
+      x.input = e.input();
       vertices_[x.from].outputs.push_back(edges_.size());
       vertices_[x.to].inputs.push_back(edges_.size());
       requested_.push_back(e.partitioner());
@@ -242,30 +243,17 @@ private:
   caf::error derive_fields() {
     for (auto i : order_) {
       auto& x = vertices_[i];
-      if (!x.inputs.empty()) {
-        const auto& first = vertices_[edges_[x.inputs.front()].from];
-        auto first_fields = edge_fields(edges_[x.inputs.front()]);
-        if (!first_fields)
-          return std::move(first_fields.error());
-        x.input_fields = *first_fields;
-        for (auto e : x.inputs) {
-          const auto& other = vertices_[edges_[e].from];
-          auto fields = edge_fields(edges_[e]);
-          if (!fields)
-            return std::move(fields.error());
-          if (*fields != x.input_fields)
-            return invalid_graph(
-              label(x) + " has inputs with different fields: " + quote(first.id)
-              + " emits (" + join(x.input_fields) + ") but " + quote(other.id)
-              + " emits (" + join(*fields) + ")");
-        }
-      }
+      if (auto err = derive_inputs(x))
+        return err;
       auto params
         = registry_.resolve_params(*x.op, x.id, given_[i], x.input_fields);
       if (!params)
         return std::move(params.error());
       x.params = std::move(*params);
-      auto fields = x.op->output_fields(x.params, x.input_fields);
+      auto fields = x.op->inputs == 2
+                      ? x.op->output_fields2(x.params, x.input_fields,
+                                             x.second_input_fields)
+                      : x.op->output_fields(x.params, x.input_fields);
       if (!fields) {
         const auto& err = fields.error();
         return make_weir_error(err.code(), err.category(),
@@ -290,6 +278,71 @@ private:
             static_cast<size_t>(pos - x.input_fields.begin()));
         }
       }
+      if (!x.op->second_key_param.empty()) {
+        auto keys
+          = split_list(param_or_empty(x.params, x.op->second_key_param));
+        x.second_key_indexes.clear();
+        const auto& in = x.second_input_fields;
+        for (const auto& k : keys) {
+          auto pos = std::find(in.begin(), in.end(), k);
+          if (pos == in.end())
+            return invalid_graph(label(x) + " (" + x.op->name
+                                 + ") is keyed on its second input by "
+                                 + quote(k) + ", which that input does not "
+                                 + "have (it has: " + join(in) + ")");
+          x.second_key_indexes.push_back(static_cast<size_t>(pos - in.begin()));
+        }
+        if (x.second_key_indexes.size() != x.key_indexes.size())
+          return invalid_graph(label(x) + " (" + x.op->name + ") has "
+                               + std::to_string(x.key_indexes.size())
+                               + " key fields on its first input but "
+                               + std::to_string(x.second_key_indexes.size())
+                               + " on its second");
+      }
+    }
+    return caf::none;
+  }
+
+  /// The input fields of `x` from its edges: all edges into one input
+  /// must carry the same fields; a two-input operator needs both inputs.
+  caf::error derive_inputs(job_vertex& x) {
+    if (x.inputs.empty())
+      return caf::none;
+    int count = x.op->inputs;
+    for (auto e : x.inputs) {
+      const auto& edge = edges_[e];
+      if (edge.input < 0 || edge.input >= count)
+        return invalid_graph(
+          edge_label(edge) + ": input " + std::to_string(edge.input)
+          + " does not exist; " + quote(x.id) + " (" + x.op->name + ") has "
+          + (count == 1 ? std::string{"one input (0)"}
+                        : std::string{"two inputs (0 and 1)"}));
+    }
+    for (int k = 0; k < count; ++k) {
+      auto& target = k == 0 ? x.input_fields : x.second_input_fields;
+      const job_vertex* first = nullptr;
+      for (auto e : x.inputs) {
+        if (edges_[e].input != k)
+          continue;
+        const auto& from = vertices_[edges_[e].from];
+        auto fields = edge_fields(edges_[e]);
+        if (!fields)
+          return std::move(fields.error());
+        if (first == nullptr) {
+          first = &from;
+          target = *fields;
+        } else if (*fields != target) {
+          return invalid_graph(label(x) + " has inputs with different fields: "
+                               + quote(first->id) + " emits (" + join(target)
+                               + ") but " + quote(from.id) + " emits ("
+                               + join(*fields) + ")");
+        }
+      }
+      if (first == nullptr)
+        return invalid_graph(label(x) + " (" + x.op->name
+                             + ") takes two inputs but no edge feeds input "
+                             + std::to_string(k) + " (set `input: "
+                             + std::to_string(k) + "` on an edge)");
     }
     return caf::none;
   }
@@ -430,16 +483,21 @@ private:
         return invalid_graph(what + " but no key fields in parameter "
                              + quote(x.op->key_param) + "; set "
                              + x.op->key_param + " or use parallelism 1");
+      std::vector<std::string> second_keys;
+      if (!x.op->second_key_param.empty())
+        second_keys
+          = split_list(param_or_empty(x.params, x.op->second_key_param));
       for (auto e : x.inputs) {
         const auto& in = edges_[e];
-        if (in.part == partitioner::hash && in.keys == keys)
+        const auto& want = in.input == 1 ? second_keys : keys;
+        if (in.part == partitioner::hash && in.keys == want)
           continue;
         auto actual = std::string{to_string(in.part)};
         if (in.part == partitioner::hash)
           actual += "(" + join(in.keys) + ")";
-        return invalid_graph(what + " and is keyed by (" + join(keys)
+        return invalid_graph(what + " and is keyed by (" + join(want)
                              + "), but its input " + edge_label(in) + " is "
-                             + actual + "; set `" + hash_hint(keys)
+                             + actual + "; set `" + hash_hint(want)
                              + "` on that edge");
       }
     }

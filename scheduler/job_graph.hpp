@@ -44,8 +44,10 @@ struct job_vertex {
   parameters params;
   int parallelism = 1;
   int max_parallelism = 128;
-  /// Field names of rows entering / leaving this vertex.
+  /// Field names of rows entering / leaving this vertex (for two-input
+  /// operators, input_fields are the first input's).
   std::vector<std::string> input_fields;
+  std::vector<std::string> second_input_fields;
   std::vector<std::string> output_fields;
   /// Side outputs the operator declares: name -> field names.
   std::map<std::string, std::vector<std::string>> side_outputs;
@@ -53,6 +55,9 @@ struct job_vertex {
   /// of the key fields in input rows. The task keeps the operator's keyed
   /// state per key and sets the current key from them before each record.
   std::vector<size_t> key_indexes;
+  /// Two-input keyed operators: positions of the second key in the second
+  /// input's rows.
+  std::vector<size_t> second_key_indexes;
   /// Sources only: how their subtasks generate watermarks.
   watermark_spec watermarks;
   /// Indexes into job_graph::edges.
@@ -70,6 +75,9 @@ struct job_edge {
   std::vector<size_t> key_indexes;
   /// The producer's side output this edge takes; empty: its main output.
   std::string output;
+  /// The consumer's input it feeds: 0, or 1 for a two-input operator's
+  /// second.
+  int input = 0;
 };
 
 /// The job after validation, vertices in topological order (sources first,

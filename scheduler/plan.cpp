@@ -78,7 +78,7 @@ plan make_plan(job_graph graph) {
       continue;
     const auto& x = g.edges[e];
     p.edges.push_back(task_edge{task_of[x.from], task_of[x.to], e, x.part,
-                                x.key_indexes, x.output});
+                                x.key_indexes, x.output, x.input});
   }
   std::stable_sort(
     p.edges.begin(), p.edges.end(), [](const task_edge& a, const task_edge& b) {

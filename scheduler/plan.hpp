@@ -39,6 +39,8 @@ struct task_edge {
   /// The side output of the producer's last operator it carries; empty:
   /// the main output.
   std::string output;
+  /// The input of the consumer's head operator it feeds (0 or 1).
+  int input = 0;
 };
 
 /// One parallel instance of a task.

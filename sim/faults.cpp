@@ -121,6 +121,11 @@ with_fault_points(const operator_registry& registry,
           b->on_record(r, out);
         },
         [b](end_of_input_t, collector& out) { b->on_end_of_input(out); },
+        [b, armed, where](second_input_t, const row& r, collector& out) {
+          if (armed->take(fault_kind::operator_exception, where))
+            throw std::runtime_error("injected operator exception");
+          b->on_second_record(r, out);
+        },
         [b](watermark_t, int64_t wm, collector& out) {
           b->on_watermark(wm, out);
         },

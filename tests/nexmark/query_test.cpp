@@ -59,6 +59,8 @@ sim::job_factory job_of(const std::string& query, int parallelism) {
     // Paced, so that checkpoints and faults fall amid the stream: 3 s of
     // virtual time.
     (*spec->mutable_vertices(0)->mutable_params())["rate"] = "2000";
+    // More restarts than the simulation injects faults.
+    spec->mutable_restart_strategy()->set_attempts(10);
     return *spec;
   };
 }
@@ -146,4 +148,14 @@ TEST_CASE("nexmark q5 finds the hottest auctions of each sliding window, "
 TEST_CASE("nexmark q7 finds the highest bids of each tumbling window, also "
           "under faults") {
   check_query("q7", nexmark::reference::q7, 4);
+}
+
+TEST_CASE("nexmark q3 joins western sellers with their category-10 auctions, "
+          "also under faults") {
+  check_query("q3", nexmark::reference::q3, 4);
+}
+
+TEST_CASE("nexmark q8 finds the people who sold in the window they joined, "
+          "also under faults") {
+  check_query("q8", nexmark::reference::q8, 4);
 }
