@@ -318,6 +318,13 @@ private:
           + (count == 1 ? std::string{"one input (0)"}
                         : std::string{"two inputs (0 and 1)"}));
     }
+    for (int k = 0; k < count; ++k)
+      if (std::none_of(x.inputs.begin(), x.inputs.end(),
+                       [&](size_t e) { return edges_[e].input == k; }))
+        return invalid_graph(label(x) + " (" + x.op->name
+                             + ") takes two inputs but no edge feeds input "
+                             + std::to_string(k) + " (set `input: "
+                             + std::to_string(k) + "` on an edge)");
     for (int k = 0; k < count; ++k) {
       auto& target = k == 0 ? x.input_fields : x.second_input_fields;
       const job_vertex* first = nullptr;
@@ -338,11 +345,6 @@ private:
                                + join(*fields) + ")");
         }
       }
-      if (first == nullptr)
-        return invalid_graph(label(x) + " (" + x.op->name
-                             + ") takes two inputs but no edge feeds input "
-                             + std::to_string(k) + " (set `input: "
-                             + std::to_string(k) + "` on an edge)");
     }
     return caf::none;
   }

@@ -25,10 +25,10 @@ void check_rejected(const std::string& op, const parameters& params,
 TEST_CASE("all built-in operators are registered with their kinds") {
   const auto& r = builtin_registry();
   CHECK(r.names()
-        == std::vector<std::string>{"aggregate", "compute", "discard",
-                                    "file_sink", "file_source", "filter",
-                                    "nexmark", "print", "select", "sequence",
-                                    "tokenize", "window"});
+        == std::vector<std::string>{
+          "aggregate", "compute", "discard", "file_sink", "file_source",
+          "filter", "interval_join", "nexmark", "print", "select", "sequence",
+          "tokenize", "window", "window_join"});
   CHECK(r.find("sequence")->kind == operator_kind::source);
   CHECK(r.find("file_source")->kind == operator_kind::source);
   CHECK(r.find("tokenize")->kind == operator_kind::transform);
