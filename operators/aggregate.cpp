@@ -20,8 +20,8 @@ aggregate_output(const parameters& params,
   if (auto err = check_fields_exist(op, "key", keys, input))
     return err;
   auto function = param_or(params, "function");
-  if (auto err
-      = check_one_of(op, "function", function, {"count", "sum", "min", "max"}))
+  if (auto err = check_one_of(op, "function", function,
+                              {"count", "sum", "min", "max", "avg"}))
     return err;
   if (function == "count" && params.count("field") > 0)
     return bad_param(op, "function count takes no 'field' (it counts rows); "
@@ -48,7 +48,7 @@ aggregate_output(const parameters& params,
   return keys;
 }
 
-enum class agg_function { count, sum, min, max };
+enum class agg_function { count, sum, min, max, avg };
 
 /// Folds records into per-key aggregates held in the subtask's keyed state
 /// (value state "aggregate"), so that checkpoints keep them per key group
@@ -61,7 +61,7 @@ public:
              keyed_state_backend& keyed)
     : fn_(fn), field_index_(field_index), field_(std::move(field)),
       keyed_(keyed), acc_(keyed.value_state("aggregate")),
-      null_(keyed.value_state("null")) {
+      null_(keyed.value_state("null")), count_(keyed.value_state("count")) {
   }
 
   /// Folds `r` into the current key's aggregate (the task made the key of
@@ -77,6 +77,21 @@ public:
       if (acc == nullptr && null_.peek() == nullptr)
         null_.update(value{true});
       return acc;
+    }
+    if (fn_ == agg_function::avg) {
+      // The sum as a double and the count: exact for integer sums below
+      // 2^53.
+      check_numeric(x);
+      auto total
+        = (acc == nullptr ? 0.0 : acc->as_double())
+          + (x.type() == value_type::int64 ? static_cast<double>(x.as_int64())
+                                           : x.as_double());
+      auto n = count_.get_or(value{int64_t{0}}).as_int64() + 1;
+      null_.clear();
+      acc_.update(value{total});
+      count_.update(value{n});
+      result_ = value{total / static_cast<double>(n)};
+      return &result_;
     }
     if (acc == nullptr) {
       if (fn_ == agg_function::sum)
@@ -102,7 +117,12 @@ public:
   void emit_all(collector& out) {
     std::vector<row> rows;
     keyed_.for_each_key("aggregate", [&](const row&) {
-      rows.push_back(current_row(*acc_.peek()));
+      if (fn_ == agg_function::avg)
+        rows.push_back(
+          current_row(value{acc_.peek()->as_double()
+                            / static_cast<double>(count_.peek()->as_int64())}));
+      else
+        rows.push_back(current_row(*acc_.peek()));
     });
     keyed_.for_each_key("null",
                         [&](const row&) { rows.push_back(current_row({})); });
@@ -144,6 +164,9 @@ private:
   keyed_state_backend& keyed_;
   value_state acc_;
   value_state null_;
+  /// avg: rows counted.
+  value_state count_;
+  value result_;
 };
 
 agg_function parse_function(const std::string& name) {
@@ -155,6 +178,8 @@ agg_function parse_function(const std::string& name) {
     return agg_function::min;
   if (name == "max")
     return agg_function::max;
+  if (name == "avg")
+    return agg_function::avg;
   throw std::runtime_error("aggregate: unknown function '" + name + "'");
 }
 
@@ -189,14 +214,14 @@ operator_descriptor aggregate_descriptor() {
   operator_descriptor d;
   d.name = "aggregate";
   d.kind = operator_kind::transform;
-  d.help = "Per key: count rows, or sum, min or max of 'field'; emits "
+  d.help = "Per key: count rows, or sum, min, max or avg of 'field'; emits "
            "{key..., as} per key at end of input (sorted by key) or after "
            "every record with 'emit: updates'.";
   d.params = {
     {"key", param_type::field_list, true, "", "the key fields"},
-    {"function", param_type::string, true, "", "count, sum, min or max"},
+    {"function", param_type::string, true, "", "count, sum, min, max or avg"},
     {"field", param_type::field, false, "",
-     "the field to aggregate (sum, min, max; not count)"},
+     "the field to aggregate (sum, min, max, avg; not count)"},
     {"as", param_type::string, false, "",
      "name of the aggregate field; default: the function's name"},
     {"emit", param_type::string, false, "final",

@@ -20,6 +20,10 @@ struct join_setup {
   bool has_upper = false;
   int64_t lower = 0;
   int64_t upper = 0;
+  /// Interval join: the first input's field holding the last time a
+  /// second row may have to match it (instead of first.time + upper).
+  bool has_until = false;
+  size_t until = 0;
   /// Window join: tumbling windows of this size.
   int64_t size = 0;
 };
@@ -88,6 +92,17 @@ caf::expected<join_setup> parse_join(const std::string& op,
     return bad_param(op, "'lower' (" + std::to_string(s.lower)
                            + ") is above 'upper' (" + std::to_string(s.upper)
                            + "): nothing could ever join");
+  if (params.count("until_field") > 0) {
+    if (s.has_upper)
+      return bad_param(op, "'upper' and 'until_field' both bound the second "
+                           "row's time; give one");
+    auto pos
+      = position(op, "until_field", params.at("until_field"), first, "first");
+    if (!pos)
+      return pos.error();
+    s.has_until = true;
+    s.until = *pos;
+  }
   if (params.count("size") > 0) {
     s.size = std::strtoll(params.at("size").c_str(), nullptr, 10);
     if (s.size < 1)
@@ -114,56 +129,87 @@ int64_t floor_to(int64_t t, int64_t step) {
   return q * step;
 }
 
-/// Rows kept per key in map state: time -> the rows of that time.
+/// Rows kept per key in a list state, flattened: each row is its time
+/// followed by its `width` fields, so adding one is an append, not a
+/// rewrite of the key's rows.
 class row_store {
 public:
-  row_store(keyed_state_backend* keyed, const std::string& name)
-    : state_(keyed->map_state(name)) {
+  row_store(keyed_state_backend* keyed, const std::string& name, size_t width)
+    : state_(keyed->list_state(name)), width_(width) {
   }
 
   void add(int64_t t, const row& r) {
-    value k{t};
-    std::vector<row> rows;
-    if (auto old = state_.get(k))
-      rows = decode(*old);
-    rows.push_back(r);
-    state_.put(k, value{encode_rows(rows)});
+    state_.add(value{t});
+    for (const auto& x : r)
+      state_.add(x);
   }
 
   /// Calls f for every row with time in [from, to].
   template <class F>
   void for_range(int64_t from, int64_t to, F f) const {
-    const auto& entries = state_.entries();
-    for (auto i = entries.lower_bound(value{from});
-         i != entries.end() && i->first.as_int64() <= to; ++i)
-      for (const auto& r : decode(i->second))
-        f(i->first.as_int64(), r);
+    const auto& xs = state_.get();
+    check(xs);
+    row r;
+    for (size_t i = 0; i < xs.size(); i += width_ + 1) {
+      auto t = xs[i].as_int64();
+      if (t < from || t > to)
+        continue;
+      r.assign(xs.begin() + static_cast<ptrdiff_t>(i + 1),
+               xs.begin() + static_cast<ptrdiff_t>(i + 1 + width_));
+      f(t, r);
+    }
+  }
+
+  /// Removes the rows for which `pred(time, row)` holds.
+  template <class Pred>
+  void remove_if(Pred pred) {
+    const auto& xs = state_.get();
+    check(xs);
+    std::vector<value> kept;
+    row r;
+    for (size_t i = 0; i < xs.size(); i += width_ + 1) {
+      r.assign(xs.begin() + static_cast<ptrdiff_t>(i + 1),
+               xs.begin() + static_cast<ptrdiff_t>(i + 1 + width_));
+      if (!pred(xs[i].as_int64(), r))
+        kept.insert(kept.end(), xs.begin() + static_cast<ptrdiff_t>(i),
+                    xs.begin() + static_cast<ptrdiff_t>(i + 1 + width_));
+    }
+    if (kept.size() != xs.size())
+      state_.update(std::move(kept));
   }
 
   /// Removes the rows with time <= t.
   void drop_until(int64_t t) {
-    for (;;) {
-      const auto& entries = state_.entries();
-      if (entries.empty() || entries.begin()->first.as_int64() > t)
-        return;
-      state_.remove(entries.begin()->first);
-    }
+    remove_if([t](int64_t time, const row&) { return time <= t; });
   }
 
+  /// Removes the rows with time t.
   void remove(int64_t t) {
-    state_.remove(value{t});
+    remove_if([t](int64_t time, const row&) { return time == t; });
   }
 
 private:
-  static std::vector<row> decode(const value& v) {
-    auto rows = decode_rows(v.as_string());
-    if (!rows)
+  void check(const std::vector<value>& xs) const {
+    if (xs.size() % (width_ + 1) != 0)
       throw std::runtime_error("join: corrupt rows in keyed state");
-    return std::move(*rows);
   }
 
-  map_state state_;
+  list_state state_;
+  size_t width_;
 };
+
+/// Cleanup timers fall on multiples of this (ms), so that a key with rows
+/// at many times has few timers; state lives at most this much longer.
+constexpr int64_t cleanup_granularity = 10;
+
+int64_t cleanup_time(int64_t t) {
+  if (t > max_watermark - cleanup_granularity)
+    return max_watermark;
+  auto q = t / cleanup_granularity;
+  if (t % cleanup_granularity != 0 && t > 0)
+    ++q;
+  return q * cleanup_granularity;
+}
 
 row concat(const row& a, const row& b) {
   row out = a;
@@ -178,22 +224,25 @@ row concat(const row& a, const row& b) {
 class interval_join {
 public:
   interval_join(join_setup s, const operator_context& ctx)
-    : s_(s), timers_(ctx.timers), first_(ctx.keyed_state, "first"),
-      second_(ctx.keyed_state, "second"),
+    : s_(s), timers_(ctx.timers),
+      first_(ctx.keyed_state, "first", ctx.input_fields.size()),
+      second_(ctx.keyed_state, "second", ctx.second_input_fields.size()),
       op_("interval_join (vertex '" + ctx.vertex + "')") {
   }
 
   void on_first(const row& r, collector& out) {
     auto t = time_of(r, s_.time[0], op_);
     auto from = s_.has_lower ? sat_add(t, s_.lower) : min_watermark;
-    auto to = s_.has_upper ? sat_add(t, s_.upper) : max_watermark;
+    auto to = s_.has_upper   ? sat_add(t, s_.upper)
+              : s_.has_until ? time_of(r, s_.until, op_)
+                             : max_watermark;
     if (to <= timers_->current_watermark())
       return; // late: no second row can match any more
     second_.for_range(
       from, to, [&](int64_t, const row& other) { out.emit(concat(r, other)); });
     first_.add(t, r);
-    if (s_.has_upper)
-      timers_->register_event_time_timer(to);
+    if (s_.has_upper || s_.has_until)
+      timers_->register_event_time_timer(cleanup_time(to));
   }
 
   void on_second(const row& r, collector& out) {
@@ -202,16 +251,22 @@ public:
     auto to = s_.has_lower ? sat_add(t, -s_.lower) : max_watermark;
     if (to <= timers_->current_watermark())
       return;
-    first_.for_range(
-      from, to, [&](int64_t, const row& other) { out.emit(concat(other, r)); });
+    first_.for_range(from, to, [&](int64_t, const row& other) {
+      if (!s_.has_until || time_of(other, s_.until, op_) >= t)
+        out.emit(concat(other, r));
+    });
     second_.add(t, r);
     if (s_.has_lower)
-      timers_->register_event_time_timer(to);
+      timers_->register_event_time_timer(cleanup_time(to));
   }
 
   void on_timer(const fired_timer& t) {
     if (s_.has_upper)
       first_.drop_until(sat_add(t.time, -s_.upper));
+    if (s_.has_until)
+      first_.remove_if([&](int64_t, const row& r) {
+        return time_of(r, s_.until, op_) <= t.time;
+      });
     if (s_.has_lower)
       second_.drop_until(sat_add(t.time, s_.lower));
   }
@@ -239,8 +294,9 @@ private:
 class window_join {
 public:
   window_join(join_setup s, const operator_context& ctx)
-    : s_(s), timers_(ctx.timers), first_(ctx.keyed_state, "first"),
-      second_(ctx.keyed_state, "second"),
+    : s_(s), timers_(ctx.timers),
+      first_(ctx.keyed_state, "first", ctx.input_fields.size()),
+      second_(ctx.keyed_state, "second", ctx.second_input_fields.size()),
       op_("window_join (vertex '" + ctx.vertex + "')") {
   }
 
@@ -314,6 +370,9 @@ operator_descriptor interval_join_descriptor() {
     {"lower", param_type::int64, false, "", "lower bound in ms"});
   d.params.push_back(
     {"upper", param_type::int64, false, "", "upper bound in ms"});
+  d.params.push_back({"until_field", param_type::field, false, "",
+                      "instead of upper: the first input's field holding "
+                      "the latest time of a matching second row"});
   d.output_fields2
     = [](const parameters& params, const std::vector<std::string>& first,
          const std::vector<std::string>& second)

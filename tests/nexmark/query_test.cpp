@@ -159,3 +159,8 @@ TEST_CASE("nexmark q8 finds the people who sold in the window they joined, "
           "also under faults") {
   check_query("q8", nexmark::reference::q8, 4);
 }
+
+TEST_CASE("nexmark q4 averages the closing prices per category, also under "
+          "faults") {
+  check_query("q4", nexmark::reference::q4, 4);
+}

@@ -121,3 +121,24 @@ TEST_CASE("aggregate declares its key parameter") {
   REQUIRE(d != nullptr);
   CHECK(d->key_param == "key");
 }
+
+TEST_CASE("aggregate averages numbers as doubles, ignoring nulls, also as "
+          "updates") {
+  auto op
+    = make_op("aggregate", {{"key", "k"}, {"function", "avg"}, {"field", "x"}},
+              {"k", "x"});
+  CHECK(run(op.behavior, {{"a", int64_t{1}},
+                          {"a", int64_t{2}},
+                          {"b", 0.5},
+                          {"a", value{}},
+                          {"a", int64_t{4}}})
+        == std::vector<row>{{"a", 7.0 / 3}, {"b", 0.5}});
+  auto updates = make_op("aggregate",
+                         {{"key", "k"},
+                          {"function", "avg"},
+                          {"field", "x"},
+                          {"emit", "updates"}},
+                         {"k", "x"});
+  CHECK(run(updates.behavior, {{"a", int64_t{1}}, {"a", int64_t{2}}})
+        == std::vector<row>{{"a", 1.0}, {"a", 1.5}});
+}
