@@ -166,3 +166,39 @@ TEST_CASE("input_index finds fields by name") {
   CHECK(ctx.input_index("ts") == 2);
   CHECK(ctx.input_index("missing") == -1);
 }
+
+TEST_CASE("a behaviour dispatches second-input rows, watermarks and timers "
+          "to their own handlers") {
+  std::vector<std::string> seen;
+  operator_behavior b{
+    [&](const row& r, collector&) {
+      seen.push_back("first " + std::to_string(r[0].as_int64()));
+    },
+    [&](second_input_t, const row& r, collector&) {
+      seen.push_back("second " + std::to_string(r[0].as_int64()));
+    },
+    [&](watermark_t, int64_t wm, collector&) {
+      seen.push_back("watermark " + std::to_string(wm));
+    },
+    [&](timer_fired_t, const fired_timer& t, collector& out) {
+      seen.push_back(std::string{"timer "} + to_string(t.domain) + " "
+                     + std::to_string(t.time));
+      out.emit(row{value{t.time}});
+    },
+  };
+  vector_collector out;
+  b.on_record(row{value{1}}, out);
+  b.on_second_record(row{value{2}}, out);
+  b.on_watermark(30, out);
+  b.on_timer(fired_timer{25, time_domain::processing_time}, out);
+  CHECK(seen
+        == std::vector<std::string>{"first 1", "second 2", "watermark 30",
+                                    "timer processing time 25"});
+  CHECK(out.rows == std::vector<row>{row{value{25}}});
+  // Without handlers these events do nothing.
+  operator_behavior plain{[](const row&, collector&) {}};
+  plain.on_second_record(row{value{1}}, out);
+  plain.on_watermark(max_watermark, out);
+  plain.on_timer(fired_timer{}, out);
+  CHECK(out.rows.size() == 1);
+}
