@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <numeric>
+#include <set>
 #include <stdexcept>
 
 #include "api/codec.hpp"
@@ -389,13 +390,16 @@ accumulator decode_acc(const window_setup& s, const value& v,
 
 /// One window subtask: accumulators per key in map state "windows" (pane
 /// or session start -> encoded accumulator; sessions carry their end
-/// first), timers at each window's last millisecond and, with allowed
-/// lateness, at the end of its lateness.
+/// first), timers when each window is due (fire_time()) and, with allowed
+/// lateness, at the end of its lateness. Processing-time panes also keep
+/// in value state "fired" the time of the key's last timer, so that end
+/// of input knows which of their windows are still open.
 class window_operator {
 public:
   window_operator(window_setup s, const operator_context& ctx)
     : s_(std::move(s)), keyed_(ctx.keyed_state), timers_(ctx.timers),
-      windows_(ctx.keyed_state->map_state("windows")), vertex_(ctx.vertex) {
+      windows_(ctx.keyed_state->map_state("windows")),
+      fired_(ctx.keyed_state->value_state("fired")), vertex_(ctx.vertex) {
     // nop
   }
 
@@ -412,6 +416,45 @@ public:
       fire_sessions(t.time, out);
     else
       fire_panes(t.time, out);
+  }
+
+  void on_end_of_input(collector& out) {
+    // In event time the final watermark has fired every window. Windows on
+    // processing time still open would be lost with the subtask: they fire
+    // now, as if the clock had passed them (as Flink's batch execution
+    // fires its processing-time timers at the end of input).
+    if (s_.event_time)
+      return;
+    keyed_->for_each_key("windows", [&](const row&) {
+      if (s_.type == window_setup::session) {
+        // Copied: deleting timers changes the key's state.
+        auto sessions = windows_.entries();
+        for (const auto& [k, v] : sessions) {
+          value e;
+          auto acc = decode_acc(s_, v, &e);
+          emit(out, k.as_int64(), e.as_int64(), acc);
+          delete_timer(fire_time(e.as_int64()));
+        }
+      } else {
+        // Windows up to the last timer have fired; each later one that
+        // holds a pane has not.
+        auto fired = fired_.get_or(value{min_watermark}).as_int64();
+        std::set<int64_t> starts;
+        for (const auto& [k, unused] : windows_.entries()) {
+          auto p = k.as_int64();
+          for (auto start = floor_to(p, s_.slide); start + s_.size > p;
+               start -= s_.slide)
+            if (fire_time(start + s_.size) > fired)
+              starts.insert(start);
+        }
+        for (auto start : starts) {
+          fire_window(start, start + s_.size, out);
+          delete_timer(fire_time(start + s_.size));
+        }
+        fired_.clear();
+      }
+      windows_.clear();
+    });
   }
 
 private:
@@ -447,6 +490,15 @@ private:
       timers_->delete_event_time_timer(t);
     else
       timers_->delete_processing_time_timer(t);
+  }
+
+  /// When the window ending at `end` (exclusive) is due. In event time at
+  /// its last millisecond: a watermark there says that no row of the
+  /// window follows. In processing time at `end`: a timer fires once the
+  /// clock reaches its time, and rows arriving in the window's last
+  /// millisecond still belong to it.
+  int64_t fire_time(int64_t end) const {
+    return s_.event_time ? end - 1 : end;
   }
 
   /// A window whose last millisecond plus the allowed lateness the
@@ -526,10 +578,10 @@ private:
         // the late row (Flink's event-time trigger).
         fire_window(start, end, out);
       } else if (!stored) {
-        add_timer(end - 1);
+        add_timer(fire_time(end));
       }
       if (!stored && s_.lateness > 0)
-        add_timer(end - 1 + s_.lateness);
+        add_timer(fire_time(end) + s_.lateness);
     }
   }
 
@@ -549,12 +601,15 @@ private:
   }
 
   void fire_panes(int64_t t, collector& out) {
-    // Timers sit at window ends, and with lateness also at ends + lateness;
-    // a timer on a slide boundary fires the window ending there. Each time
-    // has one timer per key, so no window fires twice.
-    auto end = t + 1;
-    if (floor_to(end, s_.slide) == end)
-      fire_window(end - s_.size, end, out);
+    // Timers sit where windows are due, and with lateness also that much
+    // later; a timer where a window that starts on a slide boundary is due
+    // fires that window. (Its end need not be on a boundary: size 10,
+    // slide 4 has windows [0, 10), [4, 14), ...) Each time has one timer
+    // per key, so no window fires twice.
+    auto end = s_.event_time ? t + 1 : t;
+    auto start = end - s_.size;
+    if (floor_to(start, s_.slide) == start)
+      fire_window(start, end, out);
     // Panes whose every window has fired and is past its lateness go. By
     // the timer's time, not the watermark: timers up to the watermark may
     // still be due.
@@ -563,9 +618,15 @@ private:
       if (panes.empty())
         break;
       auto p = panes.begin()->first.as_int64();
-      if (last_end(p) - 1 + s_.lateness > t)
+      if (fire_time(last_end(p)) + s_.lateness > t)
         break;
       windows_.remove(panes.begin()->first);
+    }
+    if (!s_.event_time) {
+      if (windows_.empty())
+        fired_.clear();
+      else
+        fired_.update(value{t});
     }
   }
 
@@ -587,9 +648,9 @@ private:
         end = std::max(end, e2);
         merge_into(s_, acc, other);
         merged.push_back(k);
-        delete_timer(e2 - 1);
+        delete_timer(fire_time(e2));
         if (s_.lateness > 0)
-          delete_timer(e2 - 1 + s_.lateness);
+          delete_timer(fire_time(e2) + s_.lateness);
       }
     }
     if (merged.empty() && is_late(end)) {
@@ -603,21 +664,20 @@ private:
     if (s_.event_time && end - 1 <= watermark())
       emit(out, start, end, acc);
     else
-      add_timer(end - 1);
+      add_timer(fire_time(end));
     if (s_.lateness > 0)
-      add_timer(end - 1 + s_.lateness);
+      add_timer(fire_time(end) + s_.lateness);
   }
 
   void fire_sessions(int64_t t, collector& out) {
-    auto limit = t;
     std::vector<value> done;
     for (const auto& [k, v] : windows_.entries()) {
       value e;
       auto acc = decode_acc(s_, v, &e);
       auto end = e.as_int64();
-      if (end - 1 == t)
+      if (fire_time(end) == t)
         emit(out, k.as_int64(), end, acc);
-      if (end - 1 + s_.lateness <= limit)
+      if (fire_time(end) + s_.lateness <= t)
         done.push_back(k);
     }
     for (const auto& k : done)
@@ -628,6 +688,7 @@ private:
   keyed_state_backend* keyed_;
   timer_service* timers_;
   map_state windows_;
+  value_state fired_;
   std::string vertex_;
 };
 
@@ -648,7 +709,8 @@ operator_descriptor window_descriptor(std::string name,
       "window_end, window_time (end - 1 ms) and the aggregates: count, "
       "sum(f), min(f), max(f), avg(f) [as name], or top(f), the input rows "
       "holding the largest f. Rows later than the allowed lateness go to "
-      "side output \"late\".";
+      "side output \"late\". Processing-time windows still open when the "
+      "input ends fire then.";
   d.params = {
     {"key", param_type::field_list, true, "", "the key fields"},
     {"type", param_type::string, true, "", "tumbling, sliding or session"},
@@ -690,6 +752,13 @@ operator_descriptor window_descriptor(std::string name,
       auto fields = s->user->result_fields();
       out.insert(out.end(), fields.begin(), fields.end());
     }
+    // Downstream operators name fields: each name must say which it is.
+    std::set<std::string> seen;
+    for (const auto& f : out)
+      if (!seen.insert(f).second)
+        return bad_param(op, "output field '" + f + "' appears twice ("
+                               + join(out)
+                               + "); name the aggregates apart with 'as'");
     return out;
   };
   d.side_outputs
@@ -707,6 +776,7 @@ operator_descriptor window_descriptor(std::string name,
       [w](timer_fired_t, const fired_timer& t, collector& out) {
         w->on_timer(t, out);
       },
+      [w](end_of_input_t, collector& out) { w->on_end_of_input(out); },
     };
   };
   return d;

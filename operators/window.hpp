@@ -48,6 +48,9 @@ using aggregate_factory
 /// The keyed window operator (registered as "window"): tumbling, sliding
 /// and session windows on event or processing time, with count, sum, min,
 /// max, avg and top aggregates, allowed lateness and a "late" side output.
+/// Event-time windows fire when the watermark reaches their last
+/// millisecond, processing-time windows once the clock has passed it;
+/// processing-time windows still open when the input ends fire then.
 /// With `aggregate`, also accepts `aggregate_name` in its aggregates list,
 /// computed by the user aggregate the factory makes; register the result
 /// under `name` from an operator library (api/library.hpp).
