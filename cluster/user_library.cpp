@@ -5,7 +5,6 @@
 #include <map>
 #include <mutex>
 
-
 #include "api/library.hpp"
 #include "cluster/error.hpp"
 #include "cluster/library_store.hpp"

@@ -133,12 +133,10 @@ TEST_CASE("aggregate averages numbers as doubles, ignoring nulls, also as "
                           {"a", value{}},
                           {"a", int64_t{4}}})
         == std::vector<row>{{"a", 7.0 / 3}, {"b", 0.5}});
-  auto updates = make_op("aggregate",
-                         {{"key", "k"},
-                          {"function", "avg"},
-                          {"field", "x"},
-                          {"emit", "updates"}},
-                         {"k", "x"});
+  auto updates = make_op(
+    "aggregate",
+    {{"key", "k"}, {"function", "avg"}, {"field", "x"}, {"emit", "updates"}},
+    {"k", "x"});
   CHECK(run(updates.behavior, {{"a", int64_t{1}}, {"a", int64_t{2}}})
         == std::vector<row>{{"a", 1.0}, {"a", 1.5}});
 }
