@@ -248,7 +248,7 @@ struct heartbeat_fixture : deterministic_fixture {
           ++*beats;
           if (*on)
             self->send(rm_handle, heartbeat_atom::value,
-                       std::string{"tm-hung"});
+                       std::string{"tm-hung"}, uint64_t{0});
         },
         [](lost_atom, const std::string&) {},
       };
