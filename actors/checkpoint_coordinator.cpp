@@ -157,9 +157,8 @@ void complete(coordinator_pointer self,
     sub->ParseFromString(c.handles[i]);
     subtask_checkpoint_stats ss;
     ss.execution = static_cast<uint32_t>(i);
-    ss.acked_at = i < c.acked_at.size()
-                    ? epoch_millis_of(self, c.acked_at[i])
-                    : cs.triggered_at;
+    ss.acked_at = i < c.acked_at.size() ? epoch_millis_of(self, c.acked_at[i])
+                                        : cs.triggered_at;
     ss.alignment_nanos = static_cast<int64_t>(sub->alignment_nanos());
     ss.snapshot_nanos = static_cast<int64_t>(sub->snapshot_nanos());
     ss.state_bytes = sub->size();

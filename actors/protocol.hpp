@@ -319,8 +319,8 @@ struct task_input_info {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_input_info& x) {
-  return f(caf::meta::type_name("weir::task_input_info"), x.from,
-           x.partitioner, x.keys, x.output);
+  return f(caf::meta::type_name("weir::task_input_info"), x.from, x.partitioner,
+           x.keys, x.output);
 }
 
 /// One chained task of a job's plan.

@@ -270,8 +270,8 @@ resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
       }
       self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
     },
-    [=](log_atom, const std::string& id)
-      -> caf::result<std::vector<std::string>> {
+    [=](log_atom,
+        const std::string& id) -> caf::result<std::vector<std::string>> {
       for (const auto& tm : self->state.tms)
         if (tm.handle && tm.id == id)
           return self->delegate(tm.handle, log_atom::value);

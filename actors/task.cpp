@@ -805,8 +805,9 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
         m.running_nanos = ns(now - s.running_since);
         m.busy_nanos = ns(s.busy);
         m.backpressured_nanos
-          = ns(s.backpressured + (s.was_blocked ? now - s.blocked_since
-                                                : std::chrono::nanoseconds{0}));
+          = ns(s.backpressured
+               + (s.was_blocked ? now - s.blocked_since
+                                : std::chrono::nanoseconds{0}));
       }
       return m;
     },

@@ -535,13 +535,14 @@ http_response rest_api::config() {
   json entries = json::array();
   for (const auto& [k, v] : effective_entries(ctx_.config))
     entries.push_back({{"key", k}, {"value", v}});
-  return reply(200, {{"weir-version", weir_version},
-                     {"refresh-interval", ctx_.config.web_refresh_interval.count()},
-                     {"features",
-                      {{"web-cancel", ctx_.config.web_cancel},
-                       {"web-savepoint", ctx_.config.web_savepoint}}},
-                     {"timezone-name", "UTC"},
-                     {"config", entries}});
+  return reply(200,
+               {{"weir-version", weir_version},
+                {"refresh-interval", ctx_.config.web_refresh_interval.count()},
+                {"features",
+                 {{"web-cancel", ctx_.config.web_cancel},
+                  {"web-savepoint", ctx_.config.web_savepoint}}},
+                {"timezone-name", "UTC"},
+                {"config", entries}});
 }
 
 http_response rest_api::jobs(bool overview) {
@@ -858,7 +859,8 @@ std::optional<job_metrics> rest_api::read_metrics(const job_info& info) {
         [&](task_metrics& m) {
           if (m.running_nanos == 0)
             return;
-          out.rates[i] = rates_.update(info.id.value, static_cast<uint32_t>(i), m);
+          out.rates[i]
+            = rates_.update(info.id.value, static_cast<uint32_t>(i), m);
           out.readings[i] = std::move(m);
         },
         [&](caf::error&) {});
@@ -877,9 +879,10 @@ http_response rest_api::vertex(const job_id& id, const std::string& vid,
       && vid.size() < 6)
     t = static_cast<size_t>(std::stoul(vid));
   if (t >= info->tasks.size())
-    return fail(404, "job " + id.value + " has no vertex '" + vid + "' (ids 0 to "
-                       + std::to_string(static_cast<int64_t>(info->tasks.size()) - 1)
-                       + ")");
+    return fail(404,
+                "job " + id.value + " has no vertex '" + vid + "' (ids 0 to "
+                  + std::to_string(static_cast<int64_t>(info->tasks.size()) - 1)
+                  + ")");
   auto live = read_metrics(*info);
   auto v = vertex_json(*info, t, live ? &*live : nullptr);
   auto now = now_millis();
@@ -893,12 +896,14 @@ http_response rest_api::vertex(const job_id& id, const std::string& vid,
       if (s["metrics"].is_null())
         continue;
       auto index = std::to_string(s["subtask"].get<int>());
-      for (auto [key, name] : {std::pair{"input-watermark", "currentInputWatermark"},
-                               std::pair{"output-watermark", "currentOutputWatermark"}}) {
+      for (auto [key, name] :
+           {std::pair{"input-watermark", "currentInputWatermark"},
+            std::pair{"output-watermark", "currentOutputWatermark"}}) {
         const auto& wm = s["metrics"][key];
-        out.push_back({{"id", index + "." + name},
-                       {"value", wm.is_null() ? std::to_string(min_watermark)
-                                              : std::to_string(wm.get<int64_t>())}});
+        out.push_back(
+          {{"id", index + "." + name},
+           {"value", wm.is_null() ? std::to_string(min_watermark)
+                                  : std::to_string(wm.get<int64_t>())}});
       }
     }
     return reply(200, out);
@@ -910,9 +915,7 @@ http_response rest_api::vertex(const job_id& id, const std::string& vid,
     if (s["metrics"].is_null())
       continue;
     const auto& m = s["metrics"];
-    auto ratio = [&](const char* key) {
-      return m[key].get<double>() / 1000.0;
-    };
+    auto ratio = [&](const char* key) { return m[key].get<double>() / 1000.0; };
     subs.push_back({{"subtask", s["subtask"]},
                     {"backpressureLevel", m["backpressure-level"]},
                     {"ratio", ratio("backPressuredTimeMsPerSecond")},
@@ -939,8 +942,8 @@ http_response rest_api::checkpoint_details(const job_id& id,
       found = &c;
   if (!found)
     return fail(404, "job " + id.value + " keeps no checkpoint '" + cid
-                       + "' (the newest "
-                       + std::to_string(checkpoint_history) + " are kept)");
+                       + "' (the newest " + std::to_string(checkpoint_history)
+                       + " are kept)");
   auto j = checkpoint_json(*found);
   json tasks = json::object();
   for (size_t t = 0; t < info->tasks.size(); ++t) {
@@ -965,10 +968,12 @@ http_response rest_api::checkpoint_details(const job_id& id,
                         {"ack_timestamp", ss.acked_at},
                         {"end_to_end_duration", d},
                         {"state_size", ss.state_bytes},
-                        {"alignment", {{"duration", ss.alignment_nanos / 1000000},
-                                       {"duration_nanos", ss.alignment_nanos}}},
-                        {"checkpoint", {{"sync", ss.snapshot_nanos / 1000000},
-                                        {"sync_nanos", ss.snapshot_nanos}}}});
+                        {"alignment",
+                         {{"duration", ss.alignment_nanos / 1000000},
+                          {"duration_nanos", ss.alignment_nanos}}},
+                        {"checkpoint",
+                         {{"sync", ss.snapshot_nanos / 1000000},
+                          {"sync_nanos", ss.snapshot_nanos}}}});
       }
     }
     tasks[std::to_string(t)] = {{"id", std::to_string(t)},
@@ -1008,9 +1013,8 @@ http_response rest_api::taskmanager_metrics(const std::string& id) {
 }
 
 http_response rest_api::taskmanager_log(const std::string& id) {
-  auto lines = ask<std::vector<std::string>>(*ctx_.sys, ctx_.ask_timeout,
-                                             ctx_.resource_manager,
-                                             log_atom::value, id);
+  auto lines = ask<std::vector<std::string>>(
+    *ctx_.sys, ctx_.ask_timeout, ctx_.resource_manager, log_atom::value, id);
   if (!lines) {
     auto text = error_text(lines.error());
     if (text.find("no task manager") != std::string::npos)
@@ -1106,12 +1110,11 @@ http_response rest_api::prometheus() {
       auto start = start_time(*info);
       page.sample("weir_job_uptime_seconds", jl,
                   start < 0 ? 0.0 : (now - start) / 1000.0);
-      page.sample("weir_job_restarts_total", jl,
-                  static_cast<double>(std::count_if(
-                    info->transitions.begin(), info->transitions.end(),
-                    [](const auto& t) {
-                      return t.first == job_status::restarting;
-                    })));
+      page.sample(
+        "weir_job_restarts_total", jl,
+        static_cast<double>(std::count_if(
+          info->transitions.begin(), info->transitions.end(),
+          [](const auto& t) { return t.first == job_status::restarting; })));
       page.sample("weir_job_checkpoints_completed_total", jl,
                   static_cast<double>(info->checkpoints_completed));
       page.sample("weir_job_checkpoints_failed_total", jl,

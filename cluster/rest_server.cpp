@@ -36,9 +36,8 @@ rest_server::start(std::shared_ptr<rest_api> api, const std::string& address,
 }
 
 caf::expected<std::unique_ptr<rest_server>>
-rest_server::start(handler_fn fn, const std::string& address,
-                   uint16_t port, uint64_t max_body,
-                   const std::string& setting) {
+rest_server::start(handler_fn fn, const std::string& address, uint16_t port,
+                   uint64_t max_body, const std::string& setting) {
   std::unique_ptr<rest_server> srv{new rest_server};
   srv->handler_ = std::move(fn);
   srv->server_ = std::make_unique<httplib::Server>();

@@ -157,8 +157,7 @@ const std::vector<option>& options() {
     boolean(
       "web.cancel.enable", [](auto& c) -> auto& { return c.web_cancel; }),
     boolean(
-      "web.savepoint.enable",
-      [](auto& c) -> auto& { return c.web_savepoint; }),
+      "web.savepoint.enable", [](auto& c) -> auto& { return c.web_savepoint; }),
     duration(
       "web.refresh-interval",
       [](auto& c) -> auto& { return c.web_refresh_interval; }),
