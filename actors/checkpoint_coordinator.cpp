@@ -152,9 +152,17 @@ void complete(coordinator_pointer self,
   cs.duration_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
                         c.finished - c.triggered)
                         .count();
-  for (const auto& h : c.handles) {
+  for (size_t i = 0; i < c.handles.size(); ++i) {
     auto* sub = md.add_subtasks();
-    sub->ParseFromString(h);
+    sub->ParseFromString(c.handles[i]);
+    subtask_checkpoint_stats ss;
+    ss.execution = static_cast<uint32_t>(i);
+    ss.acked_at = i < c.acked_at.size() ? epoch_millis_of(self, c.acked_at[i])
+                                        : cs.triggered_at;
+    ss.alignment_nanos = static_cast<int64_t>(sub->alignment_nanos());
+    ss.snapshot_nanos = static_cast<int64_t>(sub->snapshot_nanos());
+    ss.state_bytes = sub->size();
+    cs.subtasks.push_back(ss);
     cs.max_alignment_nanos = std::max(
       cs.max_alignment_nanos, static_cast<int64_t>(sub->alignment_nanos()));
     cs.max_snapshot_nanos = std::max(

@@ -107,6 +107,25 @@ job_info make_info(jm_pointer self) {
         si.transitions.emplace_back(t.to, t.at);
       info.subtasks.push_back(std::move(si));
     }
+    for (const auto& t : s.p->tasks) {
+      task_info ti;
+      ti.name = t.name;
+      ti.parallelism = t.parallelism;
+      for (auto v : t.chain) {
+        const auto& jv = s.p->graph.vertices[v];
+        ti.operators.push_back(jv.id + " (" + (jv.op ? jv.op->name : "") + ")");
+      }
+      for (auto e : t.inputs) {
+        const auto& te = s.p->edges[e];
+        task_input_info in;
+        in.from = te.from;
+        in.partitioner = to_string(te.part);
+        in.keys = s.p->graph.edges[te.job_edge].keys;
+        in.output = te.output;
+        ti.inputs.push_back(std::move(in));
+      }
+      info.tasks.push_back(std::move(ti));
+    }
   }
   info.exceptions = s.exceptions;
   info.checkpoints.assign(s.checkpoints.begin(), s.checkpoints.end());

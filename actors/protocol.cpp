@@ -73,6 +73,12 @@ void register_protocol(caf::actor_system_config& cfg) {
   cfg.add_message_type<batch>("weir::batch");
   cfg.add_message_type<data_plane_config>("weir::data_plane_config");
   cfg.add_message_type<task_metrics>("weir::task_metrics");
+  cfg.add_message_type<std::vector<task_metrics>>(
+    "std::vector<weir::task_metrics>");
+  cfg.add_message_type<subtask_checkpoint_stats>(
+    "weir::subtask_checkpoint_stats");
+  cfg.add_message_type<task_input_info>("weir::task_input_info");
+  cfg.add_message_type<task_info>("weir::task_info");
   cfg.add_message_type<job_status>("weir::job_status");
   cfg.add_message_type<execution_state>("weir::execution_state");
   cfg.add_message_type<job_result>("weir::job_result");

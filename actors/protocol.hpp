@@ -70,6 +70,7 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using wait_atom = caf::atom_constant<caf::atom("wait")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 using watermark_atom = caf::atom_constant<caf::atom("watermark")>;
+using log_atom = caf::atom_constant<caf::atom("log")>;
 
 // -- strong ids ---------------------------------------------------------------
 
@@ -178,6 +179,24 @@ struct task_metrics {
   /// Watermark messages received and sent.
   uint64_t watermarks_in = 0;
   uint64_t watermarks_out = 0;
+  /// Approximate bytes of the rows received and routed (approximate_size).
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  /// Batches received and not yet processed plus batches waiting for
+  /// credit: what sits between this subtask and its neighbours.
+  uint64_t batches_in_flight = 0;
+  /// The combined watermark of the input channels (min_watermark for
+  /// sources and before the first).
+  int64_t input_watermark = INT64_MIN;
+  /// Bytes of the subtask's last checkpointed state.
+  uint64_t state_bytes = 0;
+  /// Since the subtask started running: time spent processing (busy), time
+  /// stopped for lack of output credit (backpressured), and the whole
+  /// span; idle is the rest. Nanoseconds, cumulative, so that a sampler
+  /// derives Flink's ...TimeMsPerSecond from two readings.
+  int64_t busy_nanos = 0;
+  int64_t backpressured_nanos = 0;
+  int64_t running_nanos = 0;
 };
 
 template <class Inspector>
@@ -185,7 +204,9 @@ typename Inspector::result_type inspect(Inspector& f, task_metrics& x) {
   return f(caf::meta::type_name("weir::task_metrics"), x.execution, x.rows_in,
            x.rows_out, x.batches_in, x.batches_out, x.max_outstanding,
            x.queued_batches, x.backpressure_stalls, x.watermark, x.idle,
-           x.watermarks_in, x.watermarks_out);
+           x.watermarks_in, x.watermarks_out, x.bytes_in, x.bytes_out,
+           x.batches_in_flight, x.input_watermark, x.state_bytes, x.busy_nanos,
+           x.backpressured_nanos, x.running_nanos);
 }
 
 // -- job results and views
@@ -236,6 +257,24 @@ typename Inspector::result_type inspect(Inspector& f, failure_info& x) {
 }
 
 /// One checkpoint's outcome and timings, as the coordinator saw it.
+/// One subtask's part of a completed checkpoint.
+struct subtask_checkpoint_stats {
+  /// Execution index in the plan.
+  uint32_t execution = 0;
+  /// Epoch millis of its acknowledgement.
+  int64_t acked_at = 0;
+  int64_t alignment_nanos = 0;
+  int64_t snapshot_nanos = 0;
+  uint64_t state_bytes = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        subtask_checkpoint_stats& x) {
+  return f(caf::meta::type_name("weir::subtask_checkpoint_stats"), x.execution,
+           x.acked_at, x.alignment_nanos, x.snapshot_nanos, x.state_bytes);
+}
+
 struct checkpoint_stats {
   uint64_t id = 0;
   bool completed = false;
@@ -254,13 +293,49 @@ struct checkpoint_stats {
   /// Whether it was a savepoint, and where that went (completed ones).
   bool savepoint = false;
   std::string savepoint_path;
+  /// Per subtask, by execution index (completed ones only).
+  std::vector<subtask_checkpoint_stats> subtasks;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, checkpoint_stats& x) {
   return f(caf::meta::type_name("weir::checkpoint_stats"), x.id, x.completed,
            x.failure, x.triggered_at, x.duration_nanos, x.max_alignment_nanos,
-           x.max_snapshot_nanos, x.state_bytes, x.savepoint, x.savepoint_path);
+           x.max_snapshot_nanos, x.state_bytes, x.savepoint, x.savepoint_path,
+           x.subtasks);
+}
+
+/// An exchange into a task, for drawing the job graph.
+struct task_input_info {
+  /// Index of the producing task.
+  int32_t from = 0;
+  /// FORWARD, HASH, REBALANCE, ...
+  std::string partitioner;
+  /// Key fields of a HASH exchange.
+  std::vector<std::string> keys;
+  /// The producer's side output it carries; empty: the main output.
+  std::string output;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_input_info& x) {
+  return f(caf::meta::type_name("weir::task_input_info"), x.from, x.partitioner,
+           x.keys, x.output);
+}
+
+/// One chained task of a job's plan.
+struct task_info {
+  std::string name;
+  int32_t parallelism = 1;
+  /// "id (operator)" per chained vertex, head first.
+  std::vector<std::string> operators;
+  std::vector<task_input_info> inputs;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_info& x) {
+  return f(caf::meta::type_name("weir::task_info"), x.name, x.parallelism,
+           x.operators, x.inputs);
 }
 
 /// A job's details (`weir info`, REST later).
@@ -279,6 +354,8 @@ struct job_info {
   std::vector<checkpoint_stats> checkpoints;
   uint64_t checkpoints_completed = 0;
   uint64_t checkpoints_failed = 0;
+  /// The chained tasks, by task index (empty before the plan exists).
+  std::vector<task_info> tasks;
 };
 
 /// Checkpoints a job's details keep.
@@ -288,7 +365,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_info& x) {
   return f(caf::meta::type_name("weir::job_info"), x.id, x.name, x.status,
            x.cause, x.transitions, x.subtasks, x.exceptions, x.checkpoints,
-           x.checkpoints_completed, x.checkpoints_failed);
+           x.checkpoints_completed, x.checkpoints_failed, x.tasks);
 }
 
 /// Options of a submission that are not part of the JobSpec.
@@ -454,6 +531,8 @@ using task_manager_actor = caf::typed_actor<
   caf::replies_to<deploy_atom, deploy_request>::with<task_actor>,
   // A heartbeat from the resource manager; answered with one.
   caf::reacts_to<heartbeat_atom>,
+  // The newest lines of this task manager's process log, oldest first.
+  caf::replies_to<log_atom>::with<std::vector<std::string>>,
   // The resource manager dropped this task manager for `cause` (it missed
   // heartbeats): cancel every task and register anew.
   caf::reacts_to<lost_atom, std::string>,
@@ -491,12 +570,17 @@ struct task_manager_info {
   /// Epoch millis of registration and of its last heartbeat.
   int64_t registered_at = 0;
   int64_t last_heartbeat = 0;
+  /// Resident memory of its process, as its last heartbeat said (bytes).
+  uint64_t memory_rss = 0;
+  /// The job of each slot, by slot index; empty for a free slot.
+  std::vector<std::string> slot_jobs;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_manager_info& x) {
   return f(caf::meta::type_name("weir::task_manager_info"), x.id, x.host, x.pid,
-           x.slots_total, x.slots_free, x.registered_at, x.last_heartbeat);
+           x.slots_total, x.slots_free, x.registered_at, x.last_heartbeat,
+           x.memory_rss, x.slot_jobs);
 }
 
 /// A slot granted to a job.
@@ -531,8 +615,11 @@ using resource_manager_actor = caf::typed_actor<
   // A task manager offers its slots; refused for a version mismatch, a
   // taken id or an absurd slot count.
   caf::replies_to<register_atom, task_manager_registration>::with<ok_atom>,
-  // Task manager `id` answers a heartbeat.
-  caf::reacts_to<heartbeat_atom, std::string>,
+  // Task manager `id` answers a heartbeat with its resident memory
+  // (bytes).
+  caf::reacts_to<heartbeat_atom, std::string, uint64_t>,
+  // The log tail of task manager `id` (asked of it).
+  caf::replies_to<log_atom, std::string>::with<std::vector<std::string>>,
   // Self-sent: send heartbeats, drop the silent task managers.
   caf::reacts_to<tick_atom>,
   // The registered task managers.

@@ -28,6 +28,8 @@ struct registered_tm {
   int64_t pid = 0;
   int64_t registered_at = 0;
   caf::actor_clock::time_point last_heard;
+  /// Resident memory its last heartbeat reported.
+  uint64_t memory_rss = 0;
 };
 
 int64_t epoch_millis() {
@@ -228,11 +230,12 @@ resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
       st.serve_pending();
       return ok_atom::value;
     },
-    [=](heartbeat_atom, const std::string& id) {
+    [=](heartbeat_atom, const std::string& id, uint64_t rss) {
       auto& st = self->state;
       for (auto& tm : st.tms) {
         if (tm.handle && tm.id == id) {
           tm.last_heard = self->clock().now();
+          tm.memory_rss = rss;
           return;
         }
       }
@@ -267,6 +270,14 @@ resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
       }
       self->delayed_send(self, st.cfg.heartbeat_interval, tick_atom::value);
     },
+    [=](log_atom,
+        const std::string& id) -> caf::result<std::vector<std::string>> {
+      for (const auto& tm : self->state.tms)
+        if (tm.handle && tm.id == id)
+          return self->delegate(tm.handle, log_atom::value);
+      return make_error(actors_errc::unknown_job,
+                        "no task manager '" + id + "' is registered");
+    },
     [=](fetch_atom, const std::string& id) -> caf::result<std::string> {
       auto& st = self->state;
       if (!st.cfg.fetch_library)
@@ -294,6 +305,9 @@ resource_manager_impl(rm_pointer self, resource_manager_config cfg) {
             ++info.slots_free;
         info.registered_at = tm.registered_at;
         info.last_heartbeat = to_epoch_millis(tm.last_heard, now);
+        info.memory_rss = tm.memory_rss;
+        for (const auto& owner : tm.owners)
+          info.slot_jobs.push_back(owner.value);
         out.push_back(std::move(info));
       }
       return out;

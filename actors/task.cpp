@@ -55,6 +55,14 @@ struct task_state {
   bool was_blocked = false;
   uint64_t stalls = 0;
   uint64_t batches_out = 0;
+  // -- time accounting (task_metrics) --
+  using time_point = caf::actor_clock::time_point;
+  time_point running_since;
+  time_point blocked_since;
+  std::chrono::nanoseconds busy{0};
+  std::chrono::nanoseconds backpressured{0};
+  uint64_t bytes_in = 0;
+  uint64_t state_bytes = 0;
   // -- event time --
   /// Combines the input channels' watermarks (tasks with inputs).
   std::optional<watermark_valve> valve;
@@ -113,11 +121,36 @@ bool guarded(task_pointer self, F f) {
 }
 
 void check_blocked(task_pointer self) {
-  auto blocked = self->state.out->blocked();
-  if (blocked && !self->state.was_blocked)
-    ++self->state.stalls;
-  self->state.was_blocked = blocked;
+  auto& st = self->state;
+  auto blocked = st.out->blocked();
+  if (blocked && !st.was_blocked) {
+    ++st.stalls;
+    st.blocked_since = self->clock().now();
+  } else if (!blocked && st.was_blocked) {
+    st.backpressured += self->clock().now() - st.blocked_since;
+  }
+  st.was_blocked = blocked;
 }
+
+/// Adds the time from its construction to its destruction to the task's
+/// busy time: wraps the handlers that run operator code.
+class busy_scope {
+public:
+  explicit busy_scope(task_pointer self)
+    : self_(self), start_(self->clock().now()) {
+  }
+
+  busy_scope(const busy_scope&) = delete;
+  busy_scope& operator=(const busy_scope&) = delete;
+
+  ~busy_scope() {
+    self_->state.busy += self_->clock().now() - start_;
+  }
+
+private:
+  task_pointer self_;
+  caf::actor_clock::time_point start_;
+};
 
 void arm_flush(task_pointer self) {
   auto& st = self->state;
@@ -248,6 +281,7 @@ void take_checkpoint(task_pointer self, uint64_t id,
   std::string bytes;
   if (!guarded(self, [&] { bytes = st.chain->snapshot(id); }))
     return;
+  st.state_bytes = bytes.size();
   const auto& ev = st.p->executions[st.execution];
   const auto& t = st.p->tasks[ev.task];
   if (!st.store)
@@ -331,6 +365,7 @@ void apply(task_pointer self, caf::expected<alignment_result> res) {
 /// Processes queued input while the outputs have room.
 void process_inputs(task_pointer self) {
   auto& st = self->state;
+  busy_scope busy{self};
   auto now = [self] { return self->clock().now(); };
   while (st.running && !st.done && !st.out->blocked()
          && (!st.ready.empty() || st.in->has_pending())) {
@@ -373,8 +408,10 @@ void process_inputs(task_pointer self) {
     }
     auto input = st.input_of.empty() ? 0 : st.input_of[ev.channel];
     auto ok = guarded(self, [&] {
-      for (const auto& r : ev.rows)
+      for (const auto& r : ev.rows) {
+        st.bytes_in += approximate_size(r);
         st.chain->on_record(r, input);
+      }
     });
     if (!ok)
       return;
@@ -397,6 +434,7 @@ void on_poll(task_pointer self) {
   st.poll_pending = false;
   if (!st.running || st.done || st.input_ended)
     return;
+  busy_scope busy{self};
   if (st.out->blocked()) {
     // Resumed by the credit handler.
     check_blocked(self);
@@ -549,6 +587,7 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
       if (s.running || s.done)
         return;
       s.running = true;
+      s.running_since = self->clock().now();
       report(self, execution_state::running);
       s.last_activity = s.chain->processing_time();
       for (auto ch : s.in->channels())
@@ -635,6 +674,7 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
       s.timer_scheduled = max_watermark;
       if (s.done || !s.running || s.input_ended)
         return;
+      busy_scope busy{self};
       if (!guarded(self, [&] {
             s.chain->on_processing_time(s.chain->processing_time());
           }))
@@ -747,6 +787,28 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
       m.idle = s.out_idle;
       m.watermarks_in = s.watermarks_in;
       m.watermarks_out = s.out->watermarks_out();
+      m.bytes_in = s.bytes_in;
+      m.bytes_out = s.out->bytes_out();
+      m.batches_in_flight = m.queued_batches;
+      for (auto ch : s.in->channels())
+        m.batches_in_flight += static_cast<uint64_t>(s.in->outstanding(ch));
+      m.input_watermark = s.in->channels().empty()
+                            ? min_watermark
+                            : s.valve->current().watermark;
+      m.state_bytes = s.state_bytes;
+      if (s.running) {
+        auto now = self->clock().now();
+        auto ns = [](auto d) {
+          return std::chrono::duration_cast<std::chrono::nanoseconds>(d)
+            .count();
+        };
+        m.running_nanos = ns(now - s.running_since);
+        m.busy_nanos = ns(s.busy);
+        m.backpressured_nanos
+          = ns(s.backpressured
+               + (s.was_blocked ? now - s.blocked_since
+                                : std::chrono::nanoseconds{0}));
+      }
       return m;
     },
   };

@@ -1,6 +1,7 @@
 #include "actors/task_manager.hpp"
 
 #include <charconv>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -11,6 +12,7 @@
 #include <caf/node_id.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <unistd.h>
 
 #include "actors/error.hpp"
 #include "actors/task.hpp"
@@ -21,6 +23,17 @@
 namespace weir {
 
 namespace {
+
+/// Resident memory of this process (Linux: /proc/self/statm), 0 where
+/// unknown.
+uint64_t resident_bytes() {
+  std::ifstream in{"/proc/self/statm"};
+  uint64_t pages = 0;
+  uint64_t resident = 0;
+  if (!(in >> pages >> resident))
+    return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
 
 struct task_manager_state {
   static inline const char* name = "weir.task_manager";
@@ -407,7 +420,11 @@ task_manager_actor::behavior_type task_manager_impl(tm_pointer self,
       if (!s.rm)
         return;
       s.last_heard = self->clock().now();
-      self->send(s.rm, heartbeat_atom::value, s.cfg.id);
+      self->send(s.rm, heartbeat_atom::value, s.cfg.id, resident_bytes());
+    },
+    [=](log_atom) {
+      auto& s = self->state;
+      return s.cfg.log_tail ? s.cfg.log_tail() : std::vector<std::string>{};
     },
     [=](lost_atom, const std::string& cause) {
       lose_jobmanager(self, cause, true);

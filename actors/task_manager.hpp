@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/timespan.hpp>
 
@@ -51,6 +52,9 @@ struct task_manager_config {
   /// Called (from an actor thread) whenever it registered, or failed to
   /// connect or register, with a line to log; may be empty.
   std::function<void(bool ok, const std::string& what)> on_event;
+  /// The newest lines of this process's log, oldest first (REST's
+  /// /taskmanagers/{id}/log); null: none kept.
+  std::function<std::vector<std::string>()> log_tail;
   /// Deterministic fault injection for every task (sim/); null normally.
   std::shared_ptr<fault_injector> faults;
 };

@@ -91,6 +91,8 @@ checkpoint_tracker::acknowledge(uint64_t id, size_t subtask, std::string handle,
   if (p.handles[subtask])
     return std::nullopt;
   p.handles[subtask] = std::move(handle);
+  p.acked_at.resize(subtasks_);
+  p.acked_at[subtask] = now;
   if (++p.acked < subtasks_)
     return std::nullopt;
   completed c;
@@ -99,6 +101,7 @@ checkpoint_tracker::acknowledge(uint64_t id, size_t subtask, std::string handle,
   c.finished = now;
   for (auto& h : p.handles)
     c.handles.push_back(std::move(*h));
+  c.acked_at = std::move(p.acked_at);
   // Everything older is subsumed: it could only complete to be outdated.
   for (auto j = pending_.begin(); j != pending_.end() && j->first < id;) {
     subsumed_.push_back(

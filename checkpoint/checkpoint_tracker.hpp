@@ -61,6 +61,8 @@ public:
     clock::time_point triggered;
     clock::time_point finished;
     std::vector<std::string> handles;
+    /// When each subtask's acknowledgement arrived, indexed like handles.
+    std::vector<clock::time_point> acked_at;
   };
 
   /// What happened to a checkpoint that did not complete.
@@ -139,6 +141,7 @@ private:
   struct pending {
     clock::time_point triggered;
     std::vector<std::optional<std::string>> handles;
+    std::vector<clock::time_point> acked_at;
     size_t acked = 0;
   };
 

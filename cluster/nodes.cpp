@@ -70,6 +70,10 @@ uint16_t jobmanager_node::rest_port() const {
   return rest_ ? rest_->port() : 0;
 }
 
+uint16_t jobmanager_node::metrics_port() const {
+  return metrics_ ? metrics_->port() : 0;
+}
+
 caf::expected<std::unique_ptr<jobmanager_node>>
 jobmanager_node::start(const cluster_config& cfg) {
   if (auto err = check_jobmanager_ports(cfg))
@@ -122,16 +126,32 @@ jobmanager_node::start(const cluster_config& cfg) {
   ctx.config = cfg;
   ctx.libraries = n.libraries_;
   ctx.registry = builtins;
-  auto rest = rest_server::start(std::make_shared<rest_api>(std::move(ctx)),
-                                 cfg.rest_address, cfg.rest_port,
+  auto api = std::make_shared<rest_api>(std::move(ctx));
+  auto rest = rest_server::start(api, cfg.rest_address, cfg.rest_port,
                                  cfg.rest_max_content_length);
   if (!rest)
     return rest.error();
   n.rest_ = std::move(*rest);
+  auto scrape = [api](const http_request& req) {
+    if (req.path == "/metrics" && req.method == "GET")
+      return api->prometheus();
+    return http_response{404, "only GET /metrics is served here\n",
+                         "text/plain"};
+  };
+  auto prom = rest_server::start(scrape, cfg.rest_address, cfg.prometheus_port,
+                                 4096, "metrics.reporter.prom.port");
+  if (prom)
+    n.metrics_ = std::move(*prom);
+  else
+    logger()->warn("{}; serving no Prometheus metrics",
+                   error_text(prom.error()));
   return node;
 }
 
 void jobmanager_node::stop() {
+  if (metrics_)
+    metrics_->stop();
+  metrics_.reset();
   if (rest_)
     rest_->stop();
   rest_.reset();
@@ -212,6 +232,7 @@ taskmanager_node::start(const cluster_config& cfg) {
     else
       logger()->warn("{}", what);
   };
+  tm.log_tail = [] { return recent_log_lines(200); };
   n.tm_ = spawn_task_manager(*n.sys_, std::move(tm));
   return node;
 }

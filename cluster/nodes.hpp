@@ -45,6 +45,9 @@ public:
   }
   uint16_t rest_port() const;
 
+  /// The Prometheus port actually bound; 0 when it could not be opened.
+  uint16_t metrics_port() const;
+
   /// Stops the REST API, cancels nothing (jobs die with the process, as in
   /// Flink without HA), and stops the actor system.
   void stop();
@@ -62,6 +65,8 @@ private:
   /// set), removed at stop(); empty otherwise.
   std::string temp_blobs_;
   std::unique_ptr<rest_server> rest_;
+  /// Serves GET /metrics on metrics.reporter.prom.port.
+  std::unique_ptr<rest_server> metrics_;
   uint16_t rpc_port_ = 0;
 };
 

@@ -1,8 +1,10 @@
 #include "cluster/rest_api.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <random>
 
 #include <caf/event_based_actor.hpp>
@@ -12,7 +14,9 @@
 #include <google/protobuf/text_format.h>
 #include <nlohmann/json.hpp>
 
+#include "cluster/dashboard.hpp"
 #include "cluster/library_store.hpp"
+#include "cluster/prometheus.hpp"
 #include "cluster/user_library.hpp"
 #include "scheduler/job_graph.hpp"
 
@@ -112,7 +116,104 @@ std::string vertex_state(const std::vector<const subtask_info*>& subs) {
   return to_string(execution_state::created);
 }
 
-json job_json(const job_info& info) {
+json watermark_json(int64_t wm) {
+  return wm == min_watermark ? json(nullptr) : json(wm);
+}
+
+/// The metrics of a subtask (one reading) or of a vertex (several,
+/// combined as Flink's dashboard does: counts and rates summed, the worst
+/// backpressure, the lowest watermark).
+json metrics_json(const std::vector<const task_metrics*>& ms,
+                  const std::vector<subtask_rates>& rs) {
+  if (ms.empty())
+    return nullptr;
+  uint64_t rows_in = 0, rows_out = 0, bytes_in = 0, bytes_out = 0;
+  uint64_t in_flight = 0, state = 0;
+  double r_in = 0, r_out = 0, b_in = 0, b_out = 0;
+  double bp = 0, busy = 0, idle = 0;
+  int64_t in_wm = max_watermark, out_wm = max_watermark;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    const auto& m = *ms[i];
+    const auto& r = rs[i];
+    rows_in += m.rows_in;
+    rows_out += m.rows_out;
+    bytes_in += m.bytes_in;
+    bytes_out += m.bytes_out;
+    in_flight += m.batches_in_flight;
+    state += m.state_bytes;
+    r_in += r.rows_in;
+    r_out += r.rows_out;
+    b_in += r.bytes_in;
+    b_out += r.bytes_out;
+    bp = std::max(bp, r.backpressured_ms);
+    busy = std::max(busy, r.busy_ms);
+    idle += r.idle_ms / static_cast<double>(ms.size());
+    in_wm = std::min(in_wm, m.input_watermark);
+    out_wm = std::min(out_wm, m.watermark);
+  }
+  auto round1 = [](double x) { return std::round(x * 10) / 10; };
+  return {{"read-records", rows_in},
+          {"write-records", rows_out},
+          {"read-bytes", bytes_in},
+          {"write-bytes", bytes_out},
+          {"read-records-per-second", round1(r_in)},
+          {"write-records-per-second", round1(r_out)},
+          {"read-bytes-per-second", round1(b_in)},
+          {"write-bytes-per-second", round1(b_out)},
+          {"batches-in-flight", in_flight},
+          {"backPressuredTimeMsPerSecond", std::lround(bp)},
+          {"busyTimeMsPerSecond", std::lround(busy)},
+          {"idleTimeMsPerSecond", std::lround(idle)},
+          {"backpressure-level", backpressure_level(bp)},
+          {"input-watermark", watermark_json(in_wm)},
+          {"output-watermark", watermark_json(out_wm)},
+          {"state-size", state}};
+}
+
+/// The chained task `t` of a job: its subtasks with their states and,
+/// where `live` has a reading, their metrics.
+json vertex_json(const job_info& info, size_t t, const job_metrics* live) {
+  std::vector<size_t> subs;
+  for (size_t i = 0; i < info.subtasks.size(); ++i)
+    if (info.subtasks[i].task == info.tasks[t].name)
+      subs.push_back(i);
+  std::vector<const subtask_info*> infos;
+  for (auto i : subs)
+    infos.push_back(&info.subtasks[i]);
+  const auto& task = info.tasks[t];
+  json v;
+  v["id"] = std::to_string(t);
+  v["name"] = task.name;
+  v["parallelism"] = task.parallelism;
+  v["operators"] = task.operators;
+  v["status"] = vertex_state(infos);
+  v["tasks"] = state_counts(infos);
+  std::vector<const task_metrics*> ms;
+  std::vector<subtask_rates> rs;
+  json list = json::array();
+  for (auto i : subs) {
+    const auto& s = info.subtasks[i];
+    json one;
+    one["subtask"] = s.subtask;
+    one["status"] = to_string(s.state);
+    one["taskmanager-id"] = s.task_manager;
+    one["start-time"]
+      = s.transitions.empty() ? -1 : s.transitions.front().second;
+    one["metrics"] = nullptr;
+    if (live && i < live->readings.size() && live->readings[i]) {
+      const auto* m = &*live->readings[i];
+      one["metrics"] = metrics_json({m}, {live->rates[i]});
+      ms.push_back(m);
+      rs.push_back(live->rates[i]);
+    }
+    list.push_back(std::move(one));
+  }
+  v["metrics"] = metrics_json(ms, rs);
+  v["subtasks"] = std::move(list);
+  return v;
+}
+
+json job_json(const job_info& info, const job_metrics* live = nullptr) {
   json j;
   j["jid"] = info.id.value;
   j["name"] = info.name;
@@ -133,39 +234,22 @@ json job_json(const job_info& info) {
     j["transitions"].push_back({{"state", to_string(st)}, {"timestamp", at}});
   if (!info.cause.empty())
     j["root-exception"] = info.cause;
-  // Vertices are the chained tasks, in the order of their first subtask.
-  std::vector<std::string> order;
-  std::map<std::string, std::vector<const subtask_info*>> by_task;
-  for (const auto& s : info.subtasks) {
-    if (by_task.count(s.task) == 0)
-      order.push_back(s.task);
-    by_task[s.task].push_back(&s);
-  }
   json vertices = json::array();
-  std::vector<const subtask_info*> all;
-  for (const auto& name : order) {
-    const auto& subs = by_task[name];
-    all.insert(all.end(), subs.begin(), subs.end());
-    json v;
-    v["id"] = name;
-    v["name"] = name;
-    v["parallelism"] = subs.size();
-    v["status"] = vertex_state(subs);
-    v["tasks"] = state_counts(subs);
-    json list = json::array();
-    for (const auto* s : subs) {
-      json t;
-      t["subtask"] = s->subtask;
-      t["status"] = to_string(s->state);
-      t["taskmanager-id"] = s->task_manager;
-      t["start-time"]
-        = s->transitions.empty() ? -1 : s->transitions.front().second;
-      list.push_back(std::move(t));
-    }
-    v["subtasks"] = std::move(list);
-    vertices.push_back(std::move(v));
+  json edges = json::array();
+  for (size_t t = 0; t < info.tasks.size(); ++t) {
+    vertices.push_back(vertex_json(info, t, live));
+    for (const auto& in : info.tasks[t].inputs)
+      edges.push_back({{"source", std::to_string(in.from)},
+                       {"target", std::to_string(t)},
+                       {"ship_strategy", in.partitioner},
+                       {"keys", in.keys},
+                       {"side-output", in.output}});
   }
   j["vertices"] = std::move(vertices);
+  j["edges"] = std::move(edges);
+  std::vector<const subtask_info*> all;
+  for (const auto& s : info.subtasks)
+    all.push_back(&s);
   j["status-counts"] = state_counts(all);
   j["checkpoints"] = {{"completed", info.checkpoints_completed},
                       {"failed", info.checkpoints_failed}};
@@ -266,7 +350,9 @@ json taskmanager_json(const task_manager_info& tm) {
     {"slotsNumber", tm.slots_total},
     {"freeSlots", tm.slots_free},
     {"registeredAt", tm.registered_at},
-    {"timeSinceLastHeartbeat", std::max<int64_t>(0, now - tm.last_heartbeat)}};
+    {"timeSinceLastHeartbeat", std::max<int64_t>(0, now - tm.last_heartbeat)},
+    {"memory", {{"rss", tm.memory_rss}}},
+    {"slots", tm.slot_jobs}};
 }
 
 /// Sends a request and waits for its answer (or the timeout).
@@ -336,9 +422,11 @@ http_response rest_api::handle(const http_request& req) {
   auto method_not_allowed = [&] {
     return fail(405, "method " + m + " is not allowed on " + req.path);
   };
-  if (segs.empty())
-    return fail(404, "not found: " + req.path
-                       + " (try /overview, /jobs, /taskmanagers)");
+  if (segs.empty() || (segs.size() == 1 && segs[0] == "index.html")) {
+    if (m != "GET")
+      return method_not_allowed();
+    return http_response{200, dashboard_html(), "text/html; charset=utf-8"};
+  }
   const auto& root = segs[0];
   if (root == "overview" && segs.size() == 1)
     return m == "GET" ? overview() : method_not_allowed();
@@ -346,9 +434,16 @@ http_response rest_api::handle(const http_request& req) {
     return m == "GET" ? config() : method_not_allowed();
   if (root == "libraries" && segs.size() == 1)
     return m == "POST" ? upload(req.body) : method_not_allowed();
-  if (root == "taskmanagers" && segs.size() <= 2) {
+  if (root == "taskmanagers" && segs.size() <= 3) {
     if (m != "GET")
       return method_not_allowed();
+    if (segs.size() == 3) {
+      if (segs[2] == "metrics")
+        return taskmanager_metrics(segs[1]);
+      if (segs[2] == "log")
+        return taskmanager_log(segs[1]);
+      return fail(404, "not found: " + req.path);
+    }
     return taskmanagers(segs.size() == 2 ? segs[1] : std::string{});
   }
   if (root == "jobs") {
@@ -386,6 +481,17 @@ http_response rest_api::handle(const http_request& req) {
     }
     if (segs.size() == 4 && sub == "savepoints")
       return m == "GET" ? savepoint_status(id, segs[3]) : method_not_allowed();
+    if (sub == "vertices" && (segs.size() == 4 || segs.size() == 5)) {
+      if (m != "GET")
+        return method_not_allowed();
+      auto what = segs.size() == 5 ? segs[4] : std::string{};
+      if (!what.empty() && what != "backpressure" && what != "watermarks")
+        return fail(404, "not found: " + req.path);
+      return vertex(id, segs[3], what);
+    }
+    if (sub == "checkpoints" && segs.size() == 5 && segs[3] == "details")
+      return m == "GET" ? checkpoint_details(id, segs[4])
+                        : method_not_allowed();
   }
   return fail(404, "not found: " + req.path);
 }
@@ -429,10 +535,14 @@ http_response rest_api::config() {
   json entries = json::array();
   for (const auto& [k, v] : effective_entries(ctx_.config))
     entries.push_back({{"key", k}, {"value", v}});
-  return reply(200, {{"weir-version", weir_version},
-                     {"refresh-interval", 3000},
-                     {"timezone-name", "UTC"},
-                     {"config", entries}});
+  return reply(200,
+               {{"weir-version", weir_version},
+                {"refresh-interval", ctx_.config.web_refresh_interval.count()},
+                {"features",
+                 {{"web-cancel", ctx_.config.web_cancel},
+                  {"web-savepoint", ctx_.config.web_savepoint}}},
+                {"timezone-name", "UTC"},
+                {"config", entries}});
 }
 
 http_response rest_api::jobs(bool overview) {
@@ -471,7 +581,8 @@ http_response rest_api::job(const job_id& id, const std::string& sub) {
     return reply(200, checkpoints_json(*info));
   if (sub == "exceptions")
     return reply(200, exceptions_json(*info));
-  return reply(200, job_json(*info));
+  auto live = read_metrics(*info);
+  return reply(200, job_json(*info, live ? &*live : nullptr));
 }
 
 http_response rest_api::plan(const job_id& id) {
@@ -721,6 +832,343 @@ http_response rest_api::upload(const std::string& body) {
   if (!id)
     return fail(500, error_text(id.error()));
   return reply(200, {{"id", *id}, {"size", body.size()}});
+}
+
+std::optional<job_metrics> rest_api::read_metrics(const job_info& info) {
+  if (is_terminal(info.status)) {
+    rates_.forget(info.id.value);
+    return std::nullopt;
+  }
+  auto tasks = ask<std::vector<caf::strong_actor_ptr>>(
+    *ctx_.sys, ctx_.ask_timeout, ctx_.job_manager, tasks_atom::value, info.id);
+  if (!tasks)
+    return std::nullopt;
+  job_metrics out;
+  out.readings.resize(tasks->size());
+  out.rates.resize(tasks->size());
+  // A subtask busy with a long batch answers late; the page then shows it
+  // without figures rather than waiting.
+  auto timeout = std::min(ctx_.ask_timeout, std::chrono::milliseconds{2000});
+  caf::scoped_actor self{*ctx_.sys};
+  for (size_t i = 0; i < tasks->size(); ++i) {
+    auto t = caf::actor_cast<task_actor>((*tasks)[i]);
+    if (!t)
+      continue;
+    self->request(t, timeout, metrics_atom::value)
+      .receive(
+        [&](task_metrics& m) {
+          if (m.running_nanos == 0)
+            return;
+          out.rates[i]
+            = rates_.update(info.id.value, static_cast<uint32_t>(i), m);
+          out.readings[i] = std::move(m);
+        },
+        [&](caf::error&) {});
+  }
+  return out;
+}
+
+http_response rest_api::vertex(const job_id& id, const std::string& vid,
+                               const std::string& sub) {
+  auto info = ask<job_info>(*ctx_.sys, ctx_.ask_timeout, ctx_.job_manager,
+                            info_atom::value, id);
+  if (!info)
+    return actor_failure(info.error());
+  size_t t = info->tasks.size();
+  if (!vid.empty() && std::all_of(vid.begin(), vid.end(), ::isdigit)
+      && vid.size() < 6)
+    t = static_cast<size_t>(std::stoul(vid));
+  if (t >= info->tasks.size())
+    return fail(404,
+                "job " + id.value + " has no vertex '" + vid + "' (ids 0 to "
+                  + std::to_string(static_cast<int64_t>(info->tasks.size()) - 1)
+                  + ")");
+  auto live = read_metrics(*info);
+  auto v = vertex_json(*info, t, live ? &*live : nullptr);
+  auto now = now_millis();
+  if (sub.empty()) {
+    v["now"] = now;
+    return reply(200, v);
+  }
+  if (sub == "watermarks") {
+    json out = json::array();
+    for (const auto& s : v["subtasks"]) {
+      if (s["metrics"].is_null())
+        continue;
+      auto index = std::to_string(s["subtask"].get<int>());
+      for (auto [key, name] :
+           {std::pair{"input-watermark", "currentInputWatermark"},
+            std::pair{"output-watermark", "currentOutputWatermark"}}) {
+        const auto& wm = s["metrics"][key];
+        out.push_back(
+          {{"id", index + "." + name},
+           {"value", wm.is_null() ? std::to_string(min_watermark)
+                                  : std::to_string(wm.get<int64_t>())}});
+      }
+    }
+    return reply(200, out);
+  }
+  // backpressure: Flink's shape, from the time accounting (no sampling).
+  json subs = json::array();
+  std::string level = "ok";
+  for (const auto& s : v["subtasks"]) {
+    if (s["metrics"].is_null())
+      continue;
+    const auto& m = s["metrics"];
+    auto ratio = [&](const char* key) { return m[key].get<double>() / 1000.0; };
+    subs.push_back({{"subtask", s["subtask"]},
+                    {"backpressureLevel", m["backpressure-level"]},
+                    {"ratio", ratio("backPressuredTimeMsPerSecond")},
+                    {"idleRatio", ratio("idleTimeMsPerSecond")},
+                    {"busyRatio", ratio("busyTimeMsPerSecond")}});
+  }
+  if (!v["metrics"].is_null())
+    level = v["metrics"]["backpressure-level"];
+  return reply(200, {{"status", live ? "ok" : "deprecated"},
+                     {"backpressureLevel", level},
+                     {"end-timestamp", now},
+                     {"subtasks", subs}});
+}
+
+http_response rest_api::checkpoint_details(const job_id& id,
+                                           const std::string& cid) {
+  auto info = ask<job_info>(*ctx_.sys, ctx_.ask_timeout, ctx_.job_manager,
+                            info_atom::value, id);
+  if (!info)
+    return actor_failure(info.error());
+  const checkpoint_stats* found = nullptr;
+  for (const auto& c : info->checkpoints)
+    if (std::to_string(c.id) == cid)
+      found = &c;
+  if (!found)
+    return fail(404, "job " + id.value + " keeps no checkpoint '" + cid
+                       + "' (the newest " + std::to_string(checkpoint_history)
+                       + " are kept)");
+  auto j = checkpoint_json(*found);
+  json tasks = json::object();
+  for (size_t t = 0; t < info->tasks.size(); ++t) {
+    const auto& task = info->tasks[t];
+    json subs = json::array();
+    int64_t e2e = 0, align = 0, sync = 0;
+    uint64_t size = 0;
+    int total = 0;
+    for (size_t i = 0; i < info->subtasks.size(); ++i) {
+      if (info->subtasks[i].task != task.name)
+        continue;
+      ++total;
+      for (const auto& ss : found->subtasks) {
+        if (ss.execution != i)
+          continue;
+        auto d = std::max<int64_t>(0, ss.acked_at - found->triggered_at);
+        e2e = std::max(e2e, d);
+        align = std::max(align, ss.alignment_nanos / 1000000);
+        sync = std::max(sync, ss.snapshot_nanos / 1000000);
+        size += ss.state_bytes;
+        subs.push_back({{"index", info->subtasks[i].subtask},
+                        {"ack_timestamp", ss.acked_at},
+                        {"end_to_end_duration", d},
+                        {"state_size", ss.state_bytes},
+                        {"alignment",
+                         {{"duration", ss.alignment_nanos / 1000000},
+                          {"duration_nanos", ss.alignment_nanos}}},
+                        {"checkpoint",
+                         {{"sync", ss.snapshot_nanos / 1000000},
+                          {"sync_nanos", ss.snapshot_nanos}}}});
+      }
+    }
+    tasks[std::to_string(t)] = {{"id", std::to_string(t)},
+                                {"name", task.name},
+                                {"num_subtasks", total},
+                                {"num_acknowledged_subtasks", subs.size()},
+                                {"state_size", size},
+                                {"end_to_end_duration", e2e},
+                                {"alignment_duration", align},
+                                {"sync_duration", sync},
+                                {"subtasks", subs}};
+  }
+  j["tasks"] = std::move(tasks);
+  return reply(200, j);
+}
+
+http_response rest_api::taskmanager_metrics(const std::string& id) {
+  auto list = ask<std::vector<task_manager_info>>(
+    *ctx_.sys, ctx_.ask_timeout, ctx_.resource_manager, list_atom::value);
+  if (!list)
+    return actor_failure(list.error());
+  for (const auto& tm : *list) {
+    if (tm.id != id)
+      continue;
+    auto age = std::max<int64_t>(0, now_millis() - tm.last_heartbeat);
+    json out = json::array();
+    auto add = [&](const char* key, auto value) {
+      out.push_back({{"id", key}, {"value", std::to_string(value)}});
+    };
+    add("Status.Process.Memory.RSS", tm.memory_rss);
+    add("Slots.Total", tm.slots_total);
+    add("Slots.Free", tm.slots_free);
+    add("Heartbeat.AgeMs", age);
+    return reply(200, out);
+  }
+  return fail(404, "no task manager '" + id + "' is registered");
+}
+
+http_response rest_api::taskmanager_log(const std::string& id) {
+  auto lines = ask<std::vector<std::string>>(
+    *ctx_.sys, ctx_.ask_timeout, ctx_.resource_manager, log_atom::value, id);
+  if (!lines) {
+    auto text = error_text(lines.error());
+    if (text.find("no task manager") != std::string::npos)
+      return fail(404, text);
+    return actor_failure(lines.error());
+  }
+  return reply(200, {{"lines", *lines}});
+}
+
+http_response rest_api::prometheus() {
+  prometheus_text page;
+  using labels = prometheus_text::labels;
+  auto gauge = [&](const std::string& name, const std::string& help) {
+    page.family(name, "gauge", help);
+  };
+  auto counter = [&](const std::string& name, const std::string& help) {
+    page.family(name, "counter", help);
+  };
+  gauge("weir_jobmanager_taskmanagers", "Registered TaskManagers.");
+  gauge("weir_jobmanager_slots", "Task slots of all TaskManagers.");
+  gauge("weir_jobmanager_slots_available", "Free task slots.");
+  gauge("weir_jobmanager_jobs", "Jobs by state.");
+  gauge("weir_taskmanager_slots", "Task slots of a TaskManager.");
+  gauge("weir_taskmanager_slots_free", "Free task slots of a TaskManager.");
+  gauge("weir_taskmanager_heartbeat_age_seconds",
+        "Time since the TaskManager's last heartbeat.");
+  gauge("weir_taskmanager_memory_rss_bytes",
+        "Resident memory of the TaskManager's process.");
+  gauge("weir_job_uptime_seconds", "Time since the job was submitted.");
+  counter("weir_job_restarts_total", "Restarts of the job.");
+  counter("weir_job_checkpoints_completed_total", "Completed checkpoints.");
+  counter("weir_job_checkpoints_failed_total", "Failed checkpoints.");
+  gauge("weir_job_last_checkpoint_duration_seconds",
+        "End-to-end duration of the latest completed checkpoint.");
+  gauge("weir_job_last_checkpoint_size_bytes",
+        "State size of the latest completed checkpoint.");
+  counter("weir_task_records_in_total", "Records a subtask received.");
+  counter("weir_task_records_out_total", "Records a subtask emitted.");
+  counter("weir_task_bytes_in_total", "Approximate bytes received.");
+  counter("weir_task_bytes_out_total", "Approximate bytes emitted.");
+  gauge("weir_task_records_in_per_second", "Records received per second.");
+  gauge("weir_task_records_out_per_second", "Records emitted per second.");
+  gauge("weir_task_backpressured_time_ratio",
+        "Share of time the subtask waited for output credit "
+        "(backPressuredTimeMsPerSecond / 1000).");
+  gauge("weir_task_busy_time_ratio", "Share of time spent processing.");
+  gauge("weir_task_idle_time_ratio", "Share of time with nothing to do.");
+  gauge("weir_task_batches_in_flight",
+        "Batches received and not processed, plus batches waiting for "
+        "credit.");
+  gauge("weir_task_current_input_watermark_seconds",
+        "Combined input watermark (event time, seconds since the epoch).");
+  gauge("weir_task_current_output_watermark_seconds",
+        "Output watermark (event time, seconds since the epoch).");
+  gauge("weir_task_state_size_bytes", "State size of the latest checkpoint.");
+  auto ci = ask<cluster_info>(*ctx_.sys, ctx_.ask_timeout,
+                              ctx_.resource_manager, info_atom::value);
+  if (ci) {
+    page.sample("weir_jobmanager_taskmanagers", {}, ci->task_managers);
+    page.sample("weir_jobmanager_slots", {}, ci->slots_total);
+    page.sample("weir_jobmanager_slots_available", {}, ci->slots_free);
+  }
+  auto tms = ask<std::vector<task_manager_info>>(
+    *ctx_.sys, ctx_.ask_timeout, ctx_.resource_manager, list_atom::value);
+  auto now = now_millis();
+  if (tms) {
+    for (const auto& tm : *tms) {
+      labels ls{{"tm_id", tm.id}, {"host", tm.host}};
+      page.sample("weir_taskmanager_slots", ls, tm.slots_total);
+      page.sample("weir_taskmanager_slots_free", ls, tm.slots_free);
+      page.sample("weir_taskmanager_heartbeat_age_seconds", ls,
+                  std::max<int64_t>(0, now - tm.last_heartbeat) / 1000.0);
+      page.sample("weir_taskmanager_memory_rss_bytes", ls,
+                  static_cast<double>(tm.memory_rss));
+    }
+  }
+  auto list = ask<std::vector<job_result>>(*ctx_.sys, ctx_.ask_timeout,
+                                           ctx_.job_manager, list_atom::value);
+  if (list) {
+    std::map<std::string, int> by_state;
+    for (const auto& r : *list)
+      ++by_state[to_string(r.status)];
+    for (const auto& [st, n] : by_state)
+      page.sample("weir_jobmanager_jobs", {{"state", st}}, n);
+    for (const auto& r : *list) {
+      if (is_terminal(r.status))
+        continue;
+      auto info = ask<job_info>(*ctx_.sys, ctx_.ask_timeout, ctx_.job_manager,
+                                info_atom::value, r.id);
+      if (!info)
+        continue;
+      labels jl{{"job_id", info->id.value}, {"job_name", info->name}};
+      auto start = start_time(*info);
+      page.sample("weir_job_uptime_seconds", jl,
+                  start < 0 ? 0.0 : (now - start) / 1000.0);
+      page.sample(
+        "weir_job_restarts_total", jl,
+        static_cast<double>(std::count_if(
+          info->transitions.begin(), info->transitions.end(),
+          [](const auto& t) { return t.first == job_status::restarting; })));
+      page.sample("weir_job_checkpoints_completed_total", jl,
+                  static_cast<double>(info->checkpoints_completed));
+      page.sample("weir_job_checkpoints_failed_total", jl,
+                  static_cast<double>(info->checkpoints_failed));
+      for (auto i = info->checkpoints.rbegin(); i != info->checkpoints.rend();
+           ++i) {
+        if (!i->completed)
+          continue;
+        page.sample("weir_job_last_checkpoint_duration_seconds", jl,
+                    i->duration_nanos / 1e9);
+        page.sample("weir_job_last_checkpoint_size_bytes", jl,
+                    static_cast<double>(i->state_bytes));
+        break;
+      }
+      auto live = read_metrics(*info);
+      if (!live)
+        continue;
+      for (size_t e = 0; e < live->readings.size(); ++e) {
+        if (!live->readings[e] || e >= info->subtasks.size())
+          continue;
+        const auto& m = *live->readings[e];
+        const auto& r = live->rates[e];
+        const auto& sub = info->subtasks[e];
+        labels ls = jl;
+        ls.emplace_back("task_name", sub.task);
+        ls.emplace_back("subtask_index", std::to_string(sub.subtask));
+        ls.emplace_back("tm_id", sub.task_manager);
+        auto d = [](uint64_t x) { return static_cast<double>(x); };
+        page.sample("weir_task_records_in_total", ls, d(m.rows_in));
+        page.sample("weir_task_records_out_total", ls, d(m.rows_out));
+        page.sample("weir_task_bytes_in_total", ls, d(m.bytes_in));
+        page.sample("weir_task_bytes_out_total", ls, d(m.bytes_out));
+        page.sample("weir_task_records_in_per_second", ls, r.rows_in);
+        page.sample("weir_task_records_out_per_second", ls, r.rows_out);
+        page.sample("weir_task_backpressured_time_ratio", ls,
+                    r.backpressured_ms / 1000.0);
+        page.sample("weir_task_busy_time_ratio", ls, r.busy_ms / 1000.0);
+        page.sample("weir_task_idle_time_ratio", ls, r.idle_ms / 1000.0);
+        page.sample("weir_task_batches_in_flight", ls, d(m.batches_in_flight));
+        auto wm = [](int64_t x) {
+          return x == max_watermark ? std::numeric_limits<double>::infinity()
+                                    : x / 1000.0;
+        };
+        if (m.input_watermark != min_watermark)
+          page.sample("weir_task_current_input_watermark_seconds", ls,
+                      wm(m.input_watermark));
+        if (m.watermark != min_watermark)
+          page.sample("weir_task_current_output_watermark_seconds", ls,
+                      wm(m.watermark));
+        page.sample("weir_task_state_size_bytes", ls, d(m.state_bytes));
+      }
+    }
+  }
+  return http_response{200, page.str(), "text/plain; version=0.0.4"};
 }
 
 } // namespace weir

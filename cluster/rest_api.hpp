@@ -4,12 +4,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include <caf/actor_system.hpp>
 
 #include "actors/protocol.hpp"
 #include "api/registry.hpp"
+#include "cluster/metric_rates.hpp"
 #include "config/cluster_config.hpp"
 
 namespace weir {
@@ -25,10 +28,18 @@ struct http_request {
   std::string body;
 };
 
-/// The answer: a status and a JSON body.
+/// The answer: a status and a body (JSON unless said otherwise).
 struct http_response {
   int status = 200;
   std::string body;
+  std::string content_type = "application/json";
+};
+
+/// One reading of every subtask of a running job, by execution index
+/// (empty where a subtask did not answer), with the rates derived from it.
+struct job_metrics {
+  std::vector<std::optional<task_metrics>> readings;
+  std::vector<subtask_rates> rates;
 };
 
 /// What the REST API talks to.
@@ -47,6 +58,7 @@ struct rest_api_context {
 /// The JobManager's REST API, with Flink's paths and JSON shapes where the
 /// concept is the same:
 ///
+///   GET    /                              the web dashboard (HTML)
 ///   GET    /overview                      cluster and job counts
 ///   GET    /config                        the effective cluster config
 ///   GET    /jobs                          ids and states
@@ -54,10 +66,16 @@ struct rest_api_context {
 ///   GET    /jobs/{id}                     details, vertices, timestamps
 ///   GET    /jobs/{id}/plan                the job graph
 ///   GET    /jobs/{id}/exceptions          the exception history
+///   GET    /jobs/{id}/vertices/{vid}      one vertex, per-subtask metrics
+///   GET    /jobs/{id}/vertices/{vid}/backpressure
+///   GET    /jobs/{id}/vertices/{vid}/watermarks
 ///   GET    /jobs/{id}/checkpoints         counts, latest, history
+///   GET    /jobs/{id}/checkpoints/details/{cid}  per task and subtask
 ///   GET    /jobs/{id}/savepoints/{tid}    a savepoint or stop operation
 ///   GET    /taskmanagers                  registered TaskManagers
-///   GET    /taskmanagers/{id}             one of them
+///   GET    /taskmanagers/{id}             one of them, with its slots
+///   GET    /taskmanagers/{id}/metrics     memory, slots, heartbeat age
+///   GET    /taskmanagers/{id}/log         the tail of its log
 ///   POST   /jobs                          submit (JSON, see submit())
 ///   POST   /jobs/{id}/savepoints          trigger a savepoint
 ///   POST   /jobs/{id}/stop                stop with a savepoint
@@ -71,6 +89,10 @@ public:
   explicit rest_api(rest_api_context ctx);
 
   http_response handle(const http_request& req);
+
+  /// Every metric of the cluster and its running jobs in Prometheus' text
+  /// exposition format (version 0.0.4), for metrics.reporter.prom.port.
+  http_response prometheus();
 
 private:
   struct trigger {
@@ -95,6 +117,14 @@ private:
   http_response savepoint(const job_id& id, const std::string& body, bool stop);
   http_response savepoint_status(const job_id& id, const std::string& tid);
   http_response taskmanagers(const std::string& id);
+  http_response taskmanager_metrics(const std::string& id);
+  http_response taskmanager_log(const std::string& id);
+  http_response vertex(const job_id& id, const std::string& vid,
+                       const std::string& sub);
+  http_response checkpoint_details(const job_id& id, const std::string& cid);
+
+  /// Reads the metrics of every subtask of a job that is not terminal.
+  std::optional<job_metrics> read_metrics(const job_info& info);
   http_response upload(const std::string& body);
 
   /// Savepoint operations by trigger id; shared with the actors that
@@ -109,6 +139,7 @@ private:
   std::shared_ptr<trigger_table> triggers_ = std::make_shared<trigger_table>();
   std::mutex submitted_mtx_;
   std::map<job_id, submitted> submitted_;
+  metric_rates rates_;
 };
 
 } // namespace weir

@@ -13,16 +13,17 @@ namespace weir {
 
 namespace {
 
-void serve(rest_api& api, const httplib::Request& req, httplib::Response& res) {
+void serve(const rest_server::handler_fn& api, const httplib::Request& req,
+           httplib::Response& res) {
   http_request r;
   r.method = req.method;
   r.path = req.path;
   for (const auto& [k, v] : req.params)
     r.query[k] = v;
   r.body = req.body;
-  auto out = api.handle(r);
+  auto out = api(r);
   res.status = out.status;
-  res.set_content(out.body, "application/json");
+  res.set_content(out.body, out.content_type);
 }
 
 } // namespace
@@ -30,12 +31,19 @@ void serve(rest_api& api, const httplib::Request& req, httplib::Response& res) {
 caf::expected<std::unique_ptr<rest_server>>
 rest_server::start(std::shared_ptr<rest_api> api, const std::string& address,
                    uint16_t port, uint64_t max_body) {
+  return start([api](const http_request& req) { return api->handle(req); },
+               address, port, max_body, "rest.port");
+}
+
+caf::expected<std::unique_ptr<rest_server>>
+rest_server::start(handler_fn fn, const std::string& address, uint16_t port,
+                   uint64_t max_body, const std::string& setting) {
   std::unique_ptr<rest_server> srv{new rest_server};
-  srv->api_ = std::move(api);
+  srv->handler_ = std::move(fn);
   srv->server_ = std::make_unique<httplib::Server>();
   auto& s = *srv->server_;
   s.set_payload_max_length(max_body);
-  auto* a = srv->api_.get();
+  const auto* a = &srv->handler_;
   auto handler = [a](const httplib::Request& req, httplib::Response& res) {
     serve(*a, req, res);
   };
@@ -83,7 +91,7 @@ rest_server::start(std::shared_ptr<rest_api> api, const std::string& address,
     bound = s.bind_to_port(address, port) ? port : -1;
   if (bound <= 0)
     return make_error(cluster_errc::cannot_listen,
-                      "rest.port " + std::to_string(port) + " on " + address
+                      setting + " " + std::to_string(port) + " on " + address
                         + ": cannot listen");
   srv->port_ = static_cast<uint16_t>(bound);
   auto ended = std::make_shared<std::atomic<bool>>(false);

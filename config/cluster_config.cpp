@@ -113,6 +113,21 @@ option host(std::string key, Field field) {
           [=](const cluster_config& cfg) { return field(cfg); }};
 }
 
+template <class Field>
+option boolean(std::string key, Field field) {
+  return {std::move(key), "true or false",
+          [=](cluster_config& cfg, const std::string& text) {
+            auto t = lower(trim(text));
+            if (t != "true" && t != "false")
+              return false;
+            field(cfg) = t == "true";
+            return true;
+          },
+          [=](const cluster_config& cfg) {
+            return std::string{field(cfg) ? "true" : "false"};
+          }};
+}
+
 /// A path; the empty string stands for none.
 template <class Field>
 option path(std::string key, Field field) {
@@ -139,6 +154,16 @@ const std::vector<option>& options() {
     integer(
       "rest.server.max-content-length", 1, 2147483647,
       [](auto& c) -> auto& { return c.rest_max_content_length; }),
+    boolean(
+      "web.cancel.enable", [](auto& c) -> auto& { return c.web_cancel; }),
+    boolean(
+      "web.savepoint.enable", [](auto& c) -> auto& { return c.web_savepoint; }),
+    duration(
+      "web.refresh-interval",
+      [](auto& c) -> auto& { return c.web_refresh_interval; }),
+    integer(
+      "metrics.reporter.prom.port", 0, 65535,
+      [](auto& c) -> auto& { return c.prometheus_port; }),
     host(
       "taskmanager.host", [](auto& c) -> auto& { return c.taskmanager_host; }),
     integer(

@@ -31,6 +31,10 @@ const char* to_string(network_compression x);
 ///   rest.address                     host        127.0.0.1
 ///   rest.port                        [0, 65535]  8081 (0: any free port)
 ///   rest.server.max-content-length   bytes       104857600 (Flink's)
+///   web.cancel.enable                boolean     true
+///   web.savepoint.enable             boolean     true
+///   web.refresh-interval             duration    3 s
+///   metrics.reporter.prom.port       [0, 65535]  9249 (0: any free port)
 ///   taskmanager.host                 host        127.0.0.1
 ///   taskmanager.rpc.port             [0, 65535]  0 (any free port)
 ///   taskmanager.numberOfTaskSlots    [1, 1024]   1
@@ -69,6 +73,23 @@ struct cluster_config {
 
   /// rest.server.max-content-length: the largest request body, in bytes.
   uint32_t rest_max_content_length = 104857600;
+
+  // -- web dashboard and metrics ---------------------------------------------
+
+  /// web.cancel.enable / web.savepoint.enable: whether the dashboard
+  /// offers its cancel and savepoint buttons (the REST calls stay open to
+  /// the CLI either way, as in Flink).
+  bool web_cancel = true;
+  bool web_savepoint = true;
+
+  /// web.refresh-interval: how often the dashboard refreshes itself.
+  std::chrono::milliseconds web_refresh_interval{3000};
+
+  /// metrics.reporter.prom.port: where the JobManager serves every metric
+  /// of the cluster in Prometheus' text format (GET /metrics), on
+  /// rest.address. When the port is taken the JobManager logs a warning
+  /// and runs without it, as Flink's reporter does.
+  uint16_t prometheus_port = 9249;
 
   // -- TaskManager ------------------------------------------------------------
 

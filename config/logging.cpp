@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -74,10 +75,29 @@ std::string log_file_path(const log_settings& settings,
   return dir + "weir-" + role + ".log";
 }
 
+namespace {
+
+/// Kept across setup_logging calls, so a replaced logger keeps the lines.
+const std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt>& recent_lines() {
+  static auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  return sink;
+}
+
+} // namespace
+
+std::vector<std::string> recent_log_lines(size_t n) {
+  auto lines = recent_lines()->last_formatted(n);
+  for (auto& l : lines)
+    while (!l.empty() && (l.back() == '\n' || l.back() == '\r'))
+      l.pop_back();
+  return lines;
+}
+
 caf::error setup_logging(const std::string& role,
                          const log_settings& settings) {
   std::vector<spdlog::sink_ptr> sinks;
   sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  sinks.push_back(recent_lines());
   auto file = log_file_path(settings, role);
   if (!file.empty()) {
     try {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/error.hpp>
 #include <spdlog/logger.h>
@@ -42,6 +43,10 @@ std::string log_file_path(const log_settings& settings,
 /// killed process loses none. Called once by each process's main, before
 /// it starts its actor system; calling it again replaces the logger.
 caf::error setup_logging(const std::string& role, const log_settings& settings);
+
+/// The newest `n` lines the process logged since setup_logging, oldest
+/// first, as formatted (at most 1000 are kept).
+std::vector<std::string> recent_log_lines(size_t n);
 
 /// The process logger: the one setup_logging made, or spdlog's stock
 /// stderr logger before that. Thread-safe; each call takes a lock, so code

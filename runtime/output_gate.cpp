@@ -99,7 +99,9 @@ void output_gate::push(size_t slot, row&& r) {
   // exchanges cost no buffer memory.
   if (ch.buffer.capacity() == 0)
     ch.buffer.reserve(limits_.max_rows);
-  ch.buffer_bytes += approximate_size(r);
+  auto size = approximate_size(r);
+  ch.buffer_bytes += size;
+  bytes_out_ += size;
   ch.buffer.push_back(std::move(r));
   if (ch.buffer.size() >= limits_.max_rows
       || ch.buffer_bytes >= limits_.max_bytes) {

@@ -127,6 +127,12 @@ public:
     return rows_out_;
   }
 
+  /// Approximate bytes (approximate_size) of the rows routed so far, each
+  /// counted once per channel it went to.
+  uint64_t bytes_out() const {
+    return bytes_out_;
+  }
+
   const std::vector<output_channel>& channels() const {
     return channels_;
   }
@@ -164,6 +170,7 @@ private:
   /// channel id -> index into channels_.
   std::unordered_map<size_t, size_t> slot_of_channel_;
   uint64_t rows_out_ = 0;
+  uint64_t bytes_out_ = 0;
   bool finishing_ = false;
 };
 

@@ -13,6 +13,8 @@ packages=(
   libyaml-cpp-dev
   libspdlog-dev
   libcpp-httplib-dev nlohmann-json3-dev libssl-dev
+  chromium chromium-driver fonts-dejavu-core
+  prometheus
 )
 
 missing=()

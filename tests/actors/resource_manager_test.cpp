@@ -247,8 +247,8 @@ struct heartbeat_fixture : deterministic_fixture {
         [=](heartbeat_atom) {
           ++*beats;
           if (*on)
-            self->send(rm_handle, heartbeat_atom::value,
-                       std::string{"tm-hung"});
+            self->send(rm_handle, heartbeat_atom::value, std::string{"tm-hung"},
+                       uint64_t{0});
         },
         [](lost_atom, const std::string&) {},
       };

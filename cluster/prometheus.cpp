@@ -1,0 +1,75 @@
+#include "cluster/prometheus.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace weir {
+
+void prometheus_text::family(const std::string& name, const char* type,
+                             const std::string& help) {
+  if (families_.count(name) != 0)
+    return;
+  order_.push_back(name);
+  families_[name] = family_data{type, help, {}};
+}
+
+void prometheus_text::sample(const std::string& name, const labels& ls,
+                             double value) {
+  auto i = families_.find(name);
+  if (i == families_.end())
+    return;
+  std::string line = name;
+  if (!ls.empty()) {
+    line += '{';
+    for (size_t k = 0; k < ls.size(); ++k) {
+      if (k > 0)
+        line += ',';
+      line += ls[k].first + "=\"" + escape(ls[k].second) + '"';
+    }
+    line += '}';
+  }
+  char buf[64];
+  if (std::isnan(value))
+    std::snprintf(buf, sizeof(buf), "NaN");
+  else if (std::isinf(value))
+    std::snprintf(buf, sizeof(buf), value > 0 ? "+Inf" : "-Inf");
+  else if (value == std::floor(value) && std::fabs(value) < 1e15)
+    std::snprintf(buf, sizeof(buf), "%.0f", value);
+  else
+    std::snprintf(buf, sizeof(buf), "%.6g", value);
+  line += ' ';
+  line += buf;
+  i->second.samples.push_back(std::move(line));
+}
+
+std::string prometheus_text::str() const {
+  std::string out;
+  for (const auto& name : order_) {
+    const auto& f = families_.at(name);
+    if (f.samples.empty())
+      continue;
+    out += "# HELP " + name + ' ' + f.help + '\n';
+    out += "# TYPE " + name + ' ' + f.type + '\n';
+    for (const auto& s : f.samples)
+      out += s + '\n';
+  }
+  return out;
+}
+
+std::string prometheus_text::escape(const std::string& value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+} // namespace weir
