@@ -77,6 +77,9 @@ run_local_job(const proto::JobSpec& spec,
         control.stop_with_savepoint = [helper = savepointer](std::string dir) {
           caf::anon_send(helper, savepoint_atom::value, std::move(dir));
         };
+        control.system = &sys;
+        control.job_manager = cluster.job_manager;
+        control.resource_manager = cluster.resource_manager;
         opts.on_submitted(*id, std::move(control));
       }
       self->request(cluster.job_manager, caf::infinite, wait_atom::value, *id)
@@ -88,6 +91,8 @@ run_local_job(const proto::JobSpec& spec,
                    [&](caf::error&) {
                      // nop: the outcome stands without details
                    });
+      if (opts.on_submitted && opts.on_stopping)
+        opts.on_stopping();
     }
   }
   if (savepointer)

@@ -22,6 +22,13 @@ struct local_job_control {
   /// stop-with-savepoint); local_run_options::on_savepoint learns how it
   /// went.
   std::function<void(std::string dir)> stop_with_savepoint;
+  /// The mini cluster's actor system and actors, for observers that ask
+  /// them (the CLI's progress line reads the job's details and metrics as
+  /// the REST API does). Valid until local_run_options::on_stopping
+  /// returns.
+  caf::actor_system* system = nullptr;
+  job_manager_actor job_manager;
+  resource_manager_actor resource_manager;
 };
 
 /// How to run a job on an embedded mini cluster.
@@ -39,6 +46,11 @@ struct local_run_options {
   /// Called with the job's final details (exception history, checkpoint
   /// statistics) once it is terminal, from the calling thread.
   std::function<void(const job_info&)> on_finished;
+  /// Called from the calling thread once the job is terminal (or waiting
+  /// for it failed), after on_finished and before the actor system shuts
+  /// down, whenever on_submitted was called: the place to stop whatever
+  /// still talks to the cluster.
+  std::function<void()> on_stopping;
 };
 
 /// Runs `spec` on a fresh mini cluster in this process and blocks until the

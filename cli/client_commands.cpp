@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 #include <google/protobuf/text_format.h>
 #include <httplib.h>
@@ -19,6 +21,7 @@
 
 #include "cli/cluster_commands.hpp"
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
 #include "cli/signals.hpp"
 #include "scheduler/job_loader.hpp"
 #include "scheduler/job_settings.hpp"
@@ -226,24 +229,10 @@ int64_t int_of(const json& j, const char* key) {
   return i->get<int64_t>();
 }
 
-/// "RUNNING: 4/4 subtasks running, 0 finished; checkpoints 2 completed,
-/// 0 failed; 1 restart".
-std::string progress_line(const json& job) {
-  std::ostringstream os;
-  os << text_of(job, "state");
-  int64_t total = 0;
-  const auto& counts = job.value("status-counts", json::object());
-  for (auto& [k, v] : counts.items())
-    total += v.is_number() ? v.get<int64_t>() : 0;
-  os << ": " << int_of(counts, "RUNNING") << "/" << total
-     << " subtasks running, " << int_of(counts, "FINISHED") << " finished";
-  const auto& cp = job.value("checkpoints", json::object());
-  os << "; checkpoints " << int_of(cp, "completed") << " completed, "
-     << int_of(cp, "failed") << " failed";
-  auto restarts = int_of(job, "restarts");
-  if (restarts > 0)
-    os << "; " << restarts << (restarts == 1 ? " restart" : " restarts");
-  return os.str();
+int64_t steady_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
 }
 
 /// Polls a savepoint operation until it completes; returns its path, or
@@ -329,6 +318,7 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
   std::string from_savepoint;
   bool allow_non_restored = false;
   std::string savepoint_dir;
+  std::string progress;
   po::options_description desc{"options"};
   desc.add_options()("job", po::value(&file), "job descriptor")(
     "param", po::value(&raw_params)->composing(),
@@ -346,13 +336,15 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
     "with --from-savepoint: drop state of vertices the job no longer has")(
     "savepoint-dir", po::value(&savepoint_dir),
     "attached: on SIGTERM or Ctrl-C, stop the job with a savepoint into "
-    "this directory instead of cancelling it");
+    "this directory instead of cancelling it")(
+    "progress", po::value(&progress)->default_value("auto"),
+    progress_option_help);
   po::positional_options_description pos;
   pos.add("job", 1);
   const std::string synopsis
     = "-m HOST:PORT JOB.pbtxt [--param k=v]... [-p N] [-D key=value]...\n"
       "         [--detached] [--from-savepoint PATH [-n]] [--savepoint-dir "
-      "DIR]";
+      "DIR]\n         [--progress auto|live|log|none]";
   if (auto rc = parse(args, "run", synopsis, desc, pos, jobmanager, out, err);
       rc >= 0)
     return rc;
@@ -368,6 +360,12 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
   if (allow_non_restored && from_savepoint.empty()) {
     err << "weir run: error: --allow-non-restored-state needs "
            "--from-savepoint\n";
+    return exit_usage;
+  }
+  progress_style style;
+  int width = 0;
+  if (!parse_progress_style(progress, STDERR_FILENO, style, width)) {
+    err << "weir run: error: --progress must be auto, live, log or none\n";
     return exit_usage;
   }
   auto ep = parse_endpoint(jobmanager, "run", err);
@@ -431,7 +429,9 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
     return exit_ok;
   }
   auto started = std::chrono::steady_clock::now();
-  std::string last_line;
+  progress_reporter reporter{err, style, width};
+  int64_t checkpoints_read = -1;
+  json checkpoints;
   bool asked_to_end = false;
   std::optional<std::string> stop_request;
   bool stop_failed = false;
@@ -443,6 +443,7 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
     }
     if (signalled && !asked_to_end) {
       asked_to_end = true;
+      reporter.clear();
       if (savepoint_dir.empty()) {
         err << "weir: cancelling job (CANCELLING)..." << std::endl;
         auto a = client.patch("/jobs/" + id + "?mode=cancel");
@@ -477,12 +478,19 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
     if (!a.error.empty())
       return failure("run", a, err);
     auto state = text_of(a.body, "state");
-    auto line = progress_line(a.body);
-    if (line != last_line) {
-      err << "weir: " << line << std::endl;
-      last_line = line;
+    // The checkpoint statistics change only with the counts.
+    const auto& counts = a.body.value("checkpoints", json::object());
+    auto seen = int_of(counts, "completed") + int_of(counts, "failed");
+    if (seen != checkpoints_read) {
+      auto c = client.get("/jobs/" + id + "/checkpoints");
+      if (c.error.empty()) {
+        checkpoints = std::move(c.body);
+        checkpoints_read = seen;
+      }
     }
+    reporter.update(a.body, checkpoints, steady_millis());
     if (terminal_state(state)) {
+      reporter.clear();
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started)
                   .count();

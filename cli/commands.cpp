@@ -10,14 +10,21 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <thread>
+
+#include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
 #include "actors/local_runner.hpp"
 #include "cli/cluster_commands.hpp"
+#include "cli/progress.hpp"
 #include "cli/signals.hpp"
+#include "cluster/rest_api.hpp"
 #include "cluster/user_library.hpp"
 #include "operators/builtins.hpp"
 #include "scheduler/job_graph.hpp"
@@ -309,6 +316,103 @@ void print_summary(const job_info& info, std::ostream& err) {
     }
 }
 
+/// Shows the progress of a job on the embedded mini cluster: a thread that
+/// reads the job's details through the REST API's handlers, in process,
+/// and feeds a progress_reporter. Output goes through `mtx`, which the
+/// signal handler's messages share.
+class local_monitor {
+public:
+  local_monitor(std::ostream& err, std::mutex& mtx, progress_style style,
+                int width)
+    : mtx_(mtx), reporter_(err, style, width) {
+  }
+
+  ~local_monitor() {
+    stop();
+  }
+
+  /// Starts polling job `id` of the cluster `control` reaches.
+  void start(const job_id& id, const local_job_control& control,
+             std::shared_ptr<const operator_registry> reg) {
+    rest_api_context ctx;
+    ctx.sys = control.system;
+    ctx.job_manager = control.job_manager;
+    ctx.resource_manager = control.resource_manager;
+    ctx.registry = std::move(reg);
+    thread_ = std::thread{[this, id, ctx] { run(id, ctx); }};
+  }
+
+  /// Stops polling (before the cluster goes away) and clears the live
+  /// line.
+  void stop() {
+    {
+      std::lock_guard<std::mutex> guard{stop_mtx_};
+      stopping_ = true;
+    }
+    stopped_.notify_all();
+    if (thread_.joinable())
+      thread_.join();
+    std::lock_guard<std::mutex> guard{mtx_};
+    reporter_.clear();
+  }
+
+  /// Clears the live line before a message; call with `mtx` held.
+  void clear() {
+    reporter_.clear();
+  }
+
+private:
+  void run(const job_id& id, rest_api_context ctx) {
+    rest_api api{std::move(ctx)};
+    auto path = "/jobs/" + id.value;
+    int64_t checkpoints_read = -1;
+    nlohmann::json checkpoints;
+    for (bool last = false; !last;) {
+      {
+        // One more reading after the stop request: the terminal state and
+        // the last checkpoints.
+        std::lock_guard<std::mutex> guard{stop_mtx_};
+        last = stopping_;
+      }
+      auto job = get(api, path);
+      if (job.is_object()) {
+        const auto& cp = job.value("checkpoints", nlohmann::json::object());
+        auto seen = cp.value("completed", int64_t{0})
+                    + cp.value("failed", int64_t{0});
+        if (seen != checkpoints_read) {
+          auto c = get(api, path + "/checkpoints");
+          if (c.is_object()) {
+            checkpoints = std::move(c);
+            checkpoints_read = seen;
+          }
+        }
+        auto clock = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+        std::lock_guard<std::mutex> guard{mtx_};
+        reporter_.update(job, checkpoints, clock);
+      }
+      std::unique_lock<std::mutex> guard{stop_mtx_};
+      stopped_.wait_for(guard, std::chrono::milliseconds{200},
+                        [this] { return stopping_; });
+    }
+  }
+
+  static nlohmann::json get(rest_api& api, const std::string& path) {
+    auto r = api.handle(http_request{"GET", path, {}, {}});
+    if (r.status != 200)
+      return nullptr;
+    return nlohmann::json::parse(r.body, nullptr, false);
+  }
+
+  std::mutex& mtx_;
+  progress_reporter reporter_;
+  std::thread thread_;
+  std::mutex stop_mtx_;
+  std::condition_variable stopped_;
+  bool stopping_ = false;
+};
+
 int cmd_run(const std::vector<std::string>& args, std::ostream& out,
             std::ostream& err) {
   // State the signal callback shares; declared before the watcher so that
@@ -317,12 +421,15 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   std::optional<local_job_control> control;
   std::string savepoint_dir;
   int signals_seen = 0;
+  std::optional<local_monitor> monitor;
   // What a signal does once the job runs: cancel it, or stop it with a
   // savepoint when --savepoint-dir is set (falling back to cancel when the
   // savepoint fails). Called with `mtx` held.
   auto act_on_signal = [&] {
     if (!control)
       return;
+    if (monitor)
+      monitor->clear();
     if (savepoint_dir.empty()) {
       err << "weir: cancelling job (CANCELLING)..." << std::endl;
       control->cancel();
@@ -350,6 +457,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   int64_t slots = 0;
   double slot_timeout = 10.0;
   int64_t credits = 4;
+  std::string progress;
   po::options_description desc{"options"};
   add_job_options(desc, job);
   desc.add_options()(
@@ -372,19 +480,28 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
     "savepoint-dir", po::value(&savepoint_dir),
     "on SIGTERM or Ctrl-C, stop the job with a savepoint into this "
     "directory (exit 0, FINISHED) instead of cancelling it; checkpoints "
-    "go there too when the job sets no checkpoint directory");
+    "go there too when the job sets no checkpoint directory")(
+    "progress", po::value(&progress)->default_value("auto"),
+    progress_option_help);
   if (auto rc = parse(args, "run",
                       "[--local] JOB.pbtxt [--param k=v]... [-p N]\n"
                       "         [--taskmanagers N] [--slots M] "
                       "[--slot-timeout S] [--credits C] [-D key=value]...\n"
                       "         [--from-savepoint PATH "
-                      "[--allow-non-restored-state]] [--savepoint-dir DIR]",
+                      "[--allow-non-restored-state]] [--savepoint-dir DIR]\n"
+                      "         [--progress auto|live|log|none]",
                       desc, &job, out, err, settings_epilog());
       rc >= 0)
     return rc;
   if (allow_non_restored && from_savepoint.empty()) {
     err << "weir run: error: --allow-non-restored-state needs "
            "--from-savepoint\n";
+    return exit_usage;
+  }
+  progress_style style;
+  int width = 0;
+  if (!parse_progress_style(progress, STDERR_FILENO, style, width)) {
+    err << "weir run: error: --progress must be auto, live, log or none\n";
     return exit_usage;
   }
   (void)local; // Cluster mode arrives with the cluster processes.
@@ -443,15 +560,25 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
       err << ", restoring from " << from_savepoint;
     err << std::endl;
     control = std::move(c);
+    monitor.emplace(err, mtx, style, width);
+    monitor->start(id, *control, reg);
     if (signals_seen > 0)
       act_on_signal();
+  };
+  opts.on_stopping = [&] {
+    if (monitor)
+      monitor->stop();
   };
   opts.on_savepoint = [&](caf::expected<std::string> path) {
     std::lock_guard<std::mutex> guard{mtx};
     if (path) {
+      if (monitor)
+        monitor->clear();
       err << "weir: savepoint written: " << *path << std::endl;
       return;
     }
+    if (monitor)
+      monitor->clear();
     err << "weir: error: " << error_text(path.error())
         << "; cancelling job (CANCELLING)..." << std::endl;
     if (control)

@@ -367,6 +367,11 @@ TEST_CASE("run with checkpoints set by -D reports their statistics and "
   REQUIRE_EQ(r.exit_code, 0);
   CHECK(contains(r.err, "weir: checkpoints: "));
   CHECK(contains(r.err, " completed, 0 failed; duration median "));
+  // The progress log on a pipe: the job's transitions and each checkpoint.
+  CHECK(contains(r.err, " job RUNNING\n"));
+  CHECK(contains(r.err, " job FINISHED\n"));
+  CHECK(contains(r.err, " checkpoint 1 completed in "));
+  CHECK_FALSE(contains(r.err, "\r"));
   CHECK(contains(r.err, "; alignment median "));
   auto lines = read_lines(tmp / "out");
   std::sort(lines.begin(), lines.end());
@@ -391,5 +396,7 @@ TEST_CASE("run prints the exception history when the job restarted") {
   CHECK(contains(r.err, "weir: 2 failures during the run (exception "
                         "history):\nweir:   "));
   CHECK(contains(r.err, "Z task 'lines"));
+  CHECK(contains(r.err, " job RESTARTING\n"));
+  CHECK(contains(r.err, " job FAILED\n"));
   CHECK(contains(r.err, "No such file or directory"));
 }
