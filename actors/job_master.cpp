@@ -1,11 +1,12 @@
-#include <algorithm>
 #include "actors/job_master.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 
 #include <caf/actor_ostream.hpp>
 #include <caf/actor_system.hpp>
@@ -81,6 +82,14 @@ struct job_master_state {
   bool stopping = false;
   /// The highest checkpoint id any coordinator of the job triggered.
   uint64_t last_checkpoint_id = 0;
+  /// Checkpoints the current coordinator triggered that are still open.
+  std::set<uint64_t> in_progress;
+  /// Deployments from a checkpoint or savepoint, and the latest one.
+  uint64_t restores = 0;
+  uint64_t restored_id = 0;
+  int64_t restored_at = 0;
+  std::string restored_path;
+  bool restored_savepoint = false;
 };
 
 using jm_pointer = job_master_actor::stateful_pointer<job_master_state>;
@@ -131,6 +140,12 @@ job_info make_info(jm_pointer self) {
   info.checkpoints.assign(s.checkpoints.begin(), s.checkpoints.end());
   info.checkpoints_completed = s.checkpoints_completed;
   info.checkpoints_failed = s.checkpoints_failed;
+  info.checkpoints_in_progress = s.in_progress.size();
+  info.restores = s.restores;
+  info.restored_id = s.restored_id;
+  info.restored_at = s.restored_at;
+  info.restored_path = s.restored_path;
+  info.restored_savepoint = s.restored_savepoint;
   return info;
 }
 
@@ -189,6 +204,8 @@ void stop_coordinator(jm_pointer self) {
     return;
   auto c = std::move(st.coordinator);
   st.coordinator = nullptr;
+  // Its open checkpoints are aborted with it.
+  st.in_progress.clear();
   self->demonitor(c.address());
   // It removes the files of checkpoints still in flight, then exits.
   self->send(c, cancel_atom::value);
@@ -525,6 +542,15 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
     req.peers = peers;
     if (*restore) {
       const auto& r = **restore;
+      if (i == 0) {
+        ++st.restores;
+        st.restored_id = r.checkpoint_id;
+        st.restored_at = wall_now();
+        st.restored_path = r.dir;
+        st.restored_savepoint = st.restores == 1
+                                && !st.options.savepoint_path.empty()
+                                && r.checkpoint_id == st.initial_checkpoint_id;
+      }
       req.restore_dir = r.dir;
       req.restore_vertices = r.vertices;
       req.restore_handles = r.handles[i];
@@ -782,6 +808,7 @@ job_master_actor::behavior_type job_master_impl(
     [=](fail_atom, const std::string& cause) { fail_job(self, cause); },
     [=](complete_atom, checkpoint_stats& cs) {
       auto& s = self->state;
+      s.in_progress.erase(cs.id);
       if (cs.completed)
         ++s.checkpoints_completed;
       else
@@ -793,6 +820,11 @@ job_master_actor::behavior_type job_master_impl(
     [=](triggered_atom, uint64_t id) {
       auto& s = self->state;
       s.last_checkpoint_id = std::max(s.last_checkpoint_id, id);
+      // A stopped coordinator's late word opens nothing.
+      if (s.coordinator
+          && self->current_sender()
+               == caf::actor_cast<caf::strong_actor_ptr>(s.coordinator))
+        s.in_progress.insert(id);
     },
     [=](trigger_atom) -> caf::result<uint64_t> {
       if (auto err = check_checkpointable(self))

@@ -197,6 +197,10 @@ struct task_metrics {
   int64_t busy_nanos = 0;
   int64_t backpressured_nanos = 0;
   int64_t running_nanos = 0;
+  /// Rows each operator of the chain emitted, head first (side outputs
+  /// included); operator i's input is operator i-1's output, the head's
+  /// is rows_in (a source's: none).
+  std::vector<uint64_t> operator_rows_out;
 };
 
 template <class Inspector>
@@ -206,7 +210,7 @@ typename Inspector::result_type inspect(Inspector& f, task_metrics& x) {
            x.queued_batches, x.backpressure_stalls, x.watermark, x.idle,
            x.watermarks_in, x.watermarks_out, x.bytes_in, x.bytes_out,
            x.batches_in_flight, x.input_watermark, x.state_bytes, x.busy_nanos,
-           x.backpressured_nanos, x.running_nanos);
+           x.backpressured_nanos, x.running_nanos, x.operator_rows_out);
 }
 
 // -- job results and views
@@ -356,6 +360,16 @@ struct job_info {
   uint64_t checkpoints_failed = 0;
   /// The chained tasks, by task index (empty before the plan exists).
   std::vector<task_info> tasks;
+  /// Checkpoints triggered and neither completed nor failed yet.
+  uint64_t checkpoints_in_progress = 0;
+  /// How often the job was deployed from a checkpoint or savepoint, and
+  /// the latest of them: its id, when (epoch millis), its directory, and
+  /// whether it was a savepoint the job was submitted with.
+  uint64_t restores = 0;
+  uint64_t restored_id = 0;
+  int64_t restored_at = 0;
+  std::string restored_path;
+  bool restored_savepoint = false;
 };
 
 /// Checkpoints a job's details keep.
@@ -365,7 +379,9 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_info& x) {
   return f(caf::meta::type_name("weir::job_info"), x.id, x.name, x.status,
            x.cause, x.transitions, x.subtasks, x.exceptions, x.checkpoints,
-           x.checkpoints_completed, x.checkpoints_failed, x.tasks);
+           x.checkpoints_completed, x.checkpoints_failed, x.tasks,
+           x.checkpoints_in_progress, x.restores, x.restored_id,
+           x.restored_at, x.restored_path, x.restored_savepoint);
 }
 
 /// Options of a submission that are not part of the JobSpec.

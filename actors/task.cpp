@@ -777,6 +777,7 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
       m.execution = s.execution;
       m.rows_in = s.chain->rows_in();
       m.rows_out = s.out->rows_out();
+      m.operator_rows_out = s.chain->operator_rows_out();
       m.batches_in = s.in->batches_in();
       m.batches_out = s.batches_out;
       m.max_outstanding = s.in->max_outstanding();

@@ -35,6 +35,9 @@ void prometheus_text::sample(const std::string& name, const labels& ls,
     std::snprintf(buf, sizeof(buf), value > 0 ? "+Inf" : "-Inf");
   else if (value == std::floor(value) && std::fabs(value) < 1e15)
     std::snprintf(buf, sizeof(buf), "%.0f", value);
+  else if (std::fabs(value) >= 1e15)
+    // Large counters keep every digit a double holds.
+    std::snprintf(buf, sizeof(buf), "%.17g", value);
   else
     std::snprintf(buf, sizeof(buf), "%.6g", value);
   line += ' ';
@@ -48,7 +51,12 @@ std::string prometheus_text::str() const {
     const auto& f = families_.at(name);
     if (f.samples.empty())
       continue;
-    out += "# HELP " + name + ' ' + f.help + '\n';
+    // HELP escapes backslashes and newlines, not quotes.
+    std::string help;
+    for (char c : f.help)
+      help += c == '\\' ? std::string{"\\\\"}
+                         : c == '\n' ? std::string{"\\n"} : std::string(1, c);
+    out += "# HELP " + name + ' ' + help + '\n';
     out += "# TYPE " + name + ' ' + f.type + '\n';
     for (const auto& s : f.samples)
       out += s + '\n';

@@ -209,6 +209,25 @@ json vertex_json(const job_info& info, size_t t, const job_metrics* live) {
     list.push_back(std::move(one));
   }
   v["metrics"] = metrics_json(ms, rs);
+  // Per chained operator, summed over the subtasks that answered: records
+  // in and out (operator i reads what operator i-1 wrote).
+  json ops = json::array();
+  for (size_t k = 0; k < task.operators.size(); ++k) {
+    uint64_t in = 0, out = 0;
+    bool known = false;
+    for (const auto* m : ms) {
+      if (k >= m->operator_rows_out.size())
+        continue;
+      known = true;
+      out += m->operator_rows_out[k];
+      in += k == 0 ? m->rows_in : m->operator_rows_out[k - 1];
+    }
+    json op = {{"name", task.operators[k]}};
+    op["read-records"] = known ? json(in) : json(nullptr);
+    op["write-records"] = known ? json(out) : json(nullptr);
+    ops.push_back(std::move(op));
+  }
+  v["operator-metrics"] = std::move(ops);
   v["subtasks"] = std::move(list);
   return v;
 }
@@ -282,10 +301,17 @@ json checkpoints_json(const job_info& info) {
     = {{"total", info.checkpoints_completed + info.checkpoints_failed},
        {"completed", info.checkpoints_completed},
        {"failed", info.checkpoints_failed},
-       {"in_progress", 0},
-       {"restored", 0}};
-  json latest
-    = {{"completed", nullptr}, {"savepoint", nullptr}, {"failed", nullptr}};
+       {"in_progress", info.checkpoints_in_progress},
+       {"restored", info.restores}};
+  json latest = {{"completed", nullptr},
+                 {"savepoint", nullptr},
+                 {"failed", nullptr},
+                 {"restored", nullptr}};
+  if (info.restores > 0)
+    latest["restored"] = {{"id", info.restored_id},
+                          {"restore_timestamp", info.restored_at},
+                          {"is_savepoint", info.restored_savepoint},
+                          {"external_path", info.restored_path}};
   json history = json::array();
   std::vector<int64_t> durations;
   for (auto i = info.checkpoints.rbegin(); i != info.checkpoints.rend(); ++i) {
@@ -1070,6 +1096,10 @@ http_response rest_api::prometheus() {
   gauge("weir_task_current_output_watermark_seconds",
         "Output watermark (event time, seconds since the epoch).");
   gauge("weir_task_state_size_bytes", "State size of the latest checkpoint.");
+  counter("weir_operator_records_in_total",
+          "Records an operator of a subtask's chain received.");
+  counter("weir_operator_records_out_total",
+          "Records an operator of a subtask's chain emitted.");
   auto ci = ask<cluster_info>(*ctx_.sys, ctx_.ask_timeout,
                               ctx_.resource_manager, info_atom::value);
   if (ci) {
@@ -1165,6 +1195,22 @@ http_response rest_api::prometheus() {
           page.sample("weir_task_current_output_watermark_seconds", ls,
                       wm(m.watermark));
         page.sample("weir_task_state_size_bytes", ls, d(m.state_bytes));
+        const task_info* task = nullptr;
+        for (const auto& t : info->tasks)
+          if (t.name == sub.task)
+            task = &t;
+        if (task == nullptr)
+          continue;
+        for (size_t k = 0; k < m.operator_rows_out.size()
+                           && k < task->operators.size();
+             ++k) {
+          auto ol = ls;
+          ol.emplace_back("operator_name", task->operators[k]);
+          page.sample("weir_operator_records_in_total", ol,
+                      d(k == 0 ? m.rows_in : m.operator_rows_out[k - 1]));
+          page.sample("weir_operator_records_out_total", ol,
+                      d(m.operator_rows_out[k]));
+        }
       }
     }
   }

@@ -20,11 +20,9 @@ public:
   }
 
   void emit(row r) override {
-    if (next_ == 1) {
-      ++chain_->head_rows_out_;
-      if (chain_->generator_.enabled)
-        chain_->observe(r);
-    }
+    ++chain_->rows_out_[next_ - 1];
+    if (next_ == 1 && chain_->generator_.enabled)
+      chain_->observe(r);
     if (next_ < chain_->ops_.size()) {
       auto* c = chain_;
       auto i = next_;
@@ -40,8 +38,10 @@ public:
   void emit_to(const std::string& output, row r) override {
     // Only the last operator of a chain has side outputs: an edge taking
     // one never chains.
-    if (next_ >= chain_->ops_.size())
+    if (next_ >= chain_->ops_.size()) {
+      ++chain_->rows_out_[next_ - 1];
       out_->add_to(output, std::move(r));
+    }
   }
 
 private:
@@ -241,6 +241,7 @@ operator_chain::make(const plan& p, size_t exec, output_gate& out,
   }
   for (size_t i = 0; i < task.chain.size(); ++i)
     chain->links_.push_back(std::make_unique<link>(chain.get(), i + 1, &out));
+  chain->rows_out_.assign(task.chain.size(), 0);
   if (restore != nullptr) {
     caf::error err;
     try {

@@ -97,7 +97,7 @@ public:
 
   /// Rows the head operator emitted so far (for idleness).
   uint64_t head_rows_out() const {
-    return head_rows_out_;
+    return rows_out_.empty() ? 0 : rows_out_.front();
   }
 
   /// The processing time operators see: the task clock in milliseconds
@@ -165,6 +165,12 @@ public:
     return rows_in_;
   }
 
+  /// Rows each operator of the chain emitted (side outputs included), head
+  /// first: operator i's input is operator i-1's output.
+  const std::vector<uint64_t>& operator_rows_out() const {
+    return rows_out_;
+  }
+
 private:
   class link;
 
@@ -203,7 +209,8 @@ private:
   watermark_spec generator_;
   int64_t watermark_ = min_watermark;
   int64_t max_timestamp_ = min_watermark;
-  uint64_t head_rows_out_ = 0;
+  /// Rows each operator emitted, side outputs included, head first.
+  std::vector<uint64_t> rows_out_;
   size_t thrower_ = 0;
   std::exception_ptr escaped_;
   uint64_t rows_in_ = 0;

@@ -89,12 +89,14 @@ test_cluster::test_cluster(const std::vector<std::string>& settings)
   : settings_(settings) {
   rpc_port_ = free_port();
   rest_port_ = free_port();
+  metrics_port_ = free_port();
   std::vector<std::string> args{"jobmanager"};
   for (const auto& kv : common())
     args.insert(args.end(), {"-D", kv});
   args.insert(args.end(),
               {"-D", "rest.port=" + std::to_string(rest_port_), "-D",
-               "blob.storage.directory=" + (dir_ / "blobs-jobmanager")});
+               "metrics.reporter.prom.port=" + std::to_string(metrics_port_),
+               "-D", "blob.storage.directory=" + (dir_ / "blobs-jobmanager")});
   for (const auto& kv : settings_)
     args.insert(args.end(), {"-D", kv});
   jm_ = std::make_unique<weir_process>(args, node_deadline);

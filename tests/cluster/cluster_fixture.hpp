@@ -57,6 +57,11 @@ public:
   uint16_t rest_port() const {
     return rest_port_;
   }
+  /// Where the JobManager serves Prometheus metrics
+  /// (metrics.reporter.prom.port).
+  uint16_t metrics_port() const {
+    return metrics_port_;
+  }
   /// "127.0.0.1:REST" for `weir -m`.
   std::string address() const;
 
@@ -78,6 +83,7 @@ private:
   temp_dir dir_;
   uint16_t rpc_port_ = 0;
   uint16_t rest_port_ = 0;
+  uint16_t metrics_port_ = 0;
   std::vector<std::string> settings_;
   std::unique_ptr<weir_process> jm_;
   std::vector<std::unique_ptr<weir_process>> tms_;

@@ -143,6 +143,14 @@ void check_recovery(int sig, const std::vector<std::string>& settings) {
                     << " ms, RUNNING again after " << running << " ms");
   CHECK_GE(detected, 0);
   CHECK_GE(running, detected);
+  // The restart restored the latest completed checkpoint, and says so.
+  auto cps = rest_get(c.rest_port(), "/jobs/" + job + "/checkpoints");
+  REQUIRE_EQ(cps.status, 200);
+  CHECK_EQ(cps.body["counts"]["restored"], 1);
+  REQUIRE(cps.body["latest"]["restored"].is_object());
+  CHECK_GE(cps.body["latest"]["restored"]["id"].get<int>(), 1);
+  CHECK_EQ(cps.body["latest"]["restored"]["is_savepoint"], false);
+  CHECK_EQ(cps.body["counts"]["in_progress"], 0);
   // Committed output: the same lines as the failure-free run, each once.
   CHECK_EQ(sorted_lines(out), reference);
   // The library travelled: each TaskManager with a task fetched it into
