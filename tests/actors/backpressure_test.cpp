@@ -76,6 +76,19 @@ TEST_CASE_FIXTURE(cluster_fixture,
   CHECK(src.backpressure_stalls >= 1);
   CHECK(src.rows_out <= (src.batches_out + src.queued_batches + 1) * 100);
   CHECK(sink_actor->mailbox().size() == 3);
+  // A second passes while the source waits for credit: all of it counts
+  // as backpressured time (Flink's backPressuredTimeMsPerSecond reads
+  // 1000), none as busy.
+  sched.advance_time(std::chrono::seconds{1});
+  run_except(sched, sink_ptr, 1000);
+  auto m1b = ask<task_metrics>(source, metrics_atom::value);
+  run_except(sched, sink_ptr, 1000);
+  REQUIRE(m1b->has_value());
+  const auto& later = *m1b->value();
+  CHECK_EQ(later.running_nanos - src.running_nanos, 1000000000);
+  CHECK_EQ(later.backpressured_nanos - src.backpressured_nanos, 1000000000);
+  CHECK_EQ(later.busy_nanos, src.busy_nanos);
+  CHECK_EQ(later.rows_out, src.rows_out);
   // Let the sink take some turns: the source resumes by exactly the
   // credits the sink returns, and the sink never holds more than 3.
   for (int round = 0; round < 20; ++round) {

@@ -207,11 +207,21 @@ TEST_CASE_FIXTURE(cluster_fixture,
         == std::vector<job_status>{job_status::created, job_status::running,
                                    job_status::restarting, job_status::running,
                                    job_status::finished});
-  // The restart restored a real checkpoint taken before the failure.
+  // The restart restored a real checkpoint taken before the failure, and
+  // the job's statistics say which.
   checkpoint_store store{(dir / "chk"), id->value, 1};
   auto ids = store.list();
   REQUIRE(ids);
   CHECK(!ids->empty());
+  const auto& ji = *info->value();
+  CHECK(ji.restores == 1);
+  CHECK(ji.restored_id >= 1);
+  CHECK(ji.restored_id <= ji.checkpoints_completed);
+  CHECK(ji.restored_path.find("chk-" + std::to_string(ji.restored_id))
+        != std::string::npos);
+  CHECK_FALSE(ji.restored_savepoint);
+  CHECK(ji.restored_at >= ji.transitions[2].second);
+  CHECK(ji.checkpoints_in_progress == 0);
 }
 
 TEST_CASE_FIXTURE(cluster_fixture,

@@ -118,6 +118,16 @@ TEST_CASE_FIXTURE(savepoint_fixture,
     REQUIRE_MESSAGE(second_id, error_text(second_id.error()));
     auto second = run_stepped(*second_id);
     REQUIRE_MESSAGE(second.status == job_status::finished, second.cause);
+    // Its statistics name the savepoint it started from.
+    auto info = ask<job_info>(cluster.job_manager, info_atom::value,
+                              *second_id);
+    sched.run();
+    REQUIRE(info->has_value());
+    REQUIRE(info->value());
+    CHECK(info->value()->restores == 1);
+    CHECK(info->value()->restored_savepoint);
+    CHECK(info->value()->restored_id == loaded->metadata.checkpoint_id());
+    CHECK(std::filesystem::equivalent(info->value()->restored_path, path));
     std::map<std::string, int> expected;
     for (int64_t k = 0; k < 10; ++k)
       for (int64_t c = 1; c <= n / 10; ++c)
