@@ -80,6 +80,12 @@ std::string source_file(const std::string& name) {
 
 weir_process::weir_process(const std::vector<std::string>& args,
                            std::chrono::steady_clock::duration deadline)
+  : weir_process(program_path{weir_binary()}, args, deadline) {
+}
+
+weir_process::weir_process(const program_path& program,
+                           const std::vector<std::string>& args,
+                           std::chrono::steady_clock::duration deadline)
   : deadline_(std::chrono::steady_clock::now() + deadline) {
   int out_pipe[2];
   int err_pipe[2];
@@ -110,7 +116,7 @@ weir_process::weir_process(const std::vector<std::string>& args,
   posix_spawnattr_setsigdefault(&setup.attr, &defaults);
   posix_spawnattr_setflags(&setup.attr,
                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  auto binary = weir_binary();
+  const auto& binary = program.path;
   std::vector<std::string> argv_storage{binary};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;

@@ -36,6 +36,11 @@ struct process_result {
   std::string err;
 };
 
+/// The executable of a child that is not `weir` (a browser driver, say).
+struct program_path {
+  std::string path;
+};
+
 /// One running `weir` child. Created by start(); the destructor kills and
 /// reaps a child still running, so no test leaves a process behind.
 class weir_process {
@@ -45,6 +50,11 @@ public:
   explicit weir_process(const std::vector<std::string>& args,
                         std::chrono::steady_clock::duration deadline
                         = child_deadline);
+
+  /// Starts another program the same way.
+  weir_process(const program_path& program,
+               const std::vector<std::string>& args,
+               std::chrono::steady_clock::duration deadline = child_deadline);
 
   ~weir_process();
 
