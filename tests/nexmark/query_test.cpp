@@ -14,11 +14,14 @@
 #include "operators/builtins.hpp"
 #include "operators/nexmark/generator.hpp"
 #include "operators/nexmark_reference.hpp"
+#include "nexmark/csv_lines.hpp"
 #include "scheduler/job_loader.hpp"
 #include "sim/simulation.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace weir;
+using weir::test::difference;
+using weir::test::lines_of;
 
 namespace {
 
@@ -63,31 +66,6 @@ sim::job_factory job_of(const std::string& query, int parallelism) {
     spec->mutable_restart_strategy()->set_attempts(10);
     return *spec;
   };
-}
-
-/// The reference rows as the file sink writes them: one line each.
-std::map<std::string, int> lines_of(const std::vector<row>& rows) {
-  std::map<std::string, int> result;
-  for (const auto& r : rows)
-    ++result[to_csv(r)];
-  return result;
-}
-
-/// The first few lines that only one side has, for a failure message.
-std::string difference(const std::map<std::string, int>& expected,
-                       const std::map<std::string, int>& actual) {
-  std::string text;
-  int shown = 0;
-  for (const auto& [line, n] : expected)
-    if (auto i = actual.find(line); i == actual.end() || i->second != n)
-      if (shown++ < 10)
-        text += "missing: " + line + "\n";
-  for (const auto& [line, n] : actual)
-    if (auto i = expected.find(line); i == expected.end() || i->second != n)
-      if (shown++ < 20)
-        text += "unexpected: " + line + "\n";
-  return text + std::to_string(expected.size()) + " lines expected, "
-         + std::to_string(actual.size()) + " produced";
 }
 
 void check_query(

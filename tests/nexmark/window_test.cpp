@@ -27,12 +27,15 @@
 #include "scheduler/job_graph.hpp"
 #include "sim/simulation.hpp"
 #include "support/temp_dir.hpp"
+#include "nexmark/csv_lines.hpp"
 
 using namespace weir;
+using weir::test::difference;
+using weir::test::lines_of;
 
 namespace {
 
-using lines = std::map<std::string, int>;
+using lines = test::csv_lines;
 
 int64_t floor_to(int64_t t, int64_t step) {
   auto q = t / step;
@@ -229,28 +232,6 @@ int64_t disorder_of(const std::vector<row>& rows, size_t parallelism = 2) {
   return most;
 }
 
-lines lines_of(const std::vector<row>& rows) {
-  lines out;
-  for (const auto& r : rows)
-    ++out[to_csv(r)];
-  return out;
-}
-
-/// The first few lines that only one side has, for a failure message.
-std::string difference(const lines& expected, const lines& actual) {
-  std::string text;
-  int shown = 0;
-  for (const auto& [line, n] : expected)
-    if (auto i = actual.find(line); i == actual.end() || i->second != n)
-      if (shown++ < 10)
-        text += "missing: " + line + " (x" + std::to_string(n) + ")\n";
-  for (const auto& [line, n] : actual)
-    if (auto i = expected.find(line); i == expected.end() || i->second != n)
-      if (shown++ < 20)
-        text += "unexpected: " + line + " (x" + std::to_string(n) + ")\n";
-  return text + std::to_string(expected.size()) + " lines expected, "
-         + std::to_string(actual.size()) + " produced";
-}
 
 /// The window columns of [start, end).
 void add_window(row& r, int64_t start, int64_t end) {

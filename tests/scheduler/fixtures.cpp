@@ -1,7 +1,9 @@
 // Fixtures shared by the scheduler tests: fake operators (just enough
 // descriptors -- kinds, parameters, output fields -- to build job graphs
-// without the built-in operator library) and small job text builders. The
-// test files declare the helpers they use.
+// without the built-in operator library) and small job text builders,
+// declared in fixtures.hpp.
+
+#include "scheduler/fixtures.hpp"
 
 #include <stdexcept>
 #include <string>

@@ -7,18 +7,11 @@
 
 #include <doctest/doctest.h>
 
+#include "scheduler/fixtures.hpp"
+
 using namespace weir;
+using namespace weir::test;
 
-namespace weir::test {
-
-// Defined in fixtures.cpp.
-caf::expected<job_graph> graph_of(const std::string& text,
-                                  const graph_options& opts = {});
-std::string wordcount(const std::string& counts_extra = "parallelism: 4",
-                      const std::string& into_counts
-                      = "partitioner: HASH keys: \"word\"");
-
-} // namespace weir::test
 
 namespace {
 

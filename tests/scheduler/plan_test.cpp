@@ -5,27 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include "scheduler/fixtures.hpp"
+
 using namespace weir;
-
-namespace weir::test {
-
-// Defined in fixtures.cpp.
-caf::expected<job_graph> graph_of(const std::string& text,
-                                  const graph_options& opts = {});
-std::string param(const std::string& key, const std::string& value);
-std::string vertex(const std::string& id, const std::string& op,
-                   const std::string& extra = "");
-std::string edge(const std::string& from, const std::string& to,
-                 const std::string& extra = "");
-std::string source(const std::string& id, const std::string& extra = "");
-std::string sink(const std::string& id, const std::string& extra = "");
-std::string filter(const std::string& id, const std::string& extra = "");
-std::string wordcount(const std::string& counts_extra = "parallelism: 4",
-                      const std::string& into_counts
-                      = "partitioner: HASH keys: \"word\"");
-
-} // namespace weir::test
-
 using namespace weir::test;
 
 namespace {
