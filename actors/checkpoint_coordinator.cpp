@@ -64,7 +64,11 @@ void report_failed(coordinator_pointer self,
     checkpoint_stats cs;
     cs.id = a.id;
     cs.failure = a.reason;
-    cs.triggered_at = wall_millis();
+    // When it was triggered, and how long it ran until it failed.
+    cs.triggered_at = epoch_millis_of(self, a.triggered);
+    cs.duration_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          self->clock().now() - a.triggered)
+                          .count();
     self->send(self->state.master, complete_atom::value, std::move(cs));
   }
 }
@@ -172,7 +176,7 @@ void complete(coordinator_pointer self,
   if (auto err = st.store->complete(std::move(md))) {
     // The state is written but the checkpoint is not usable: a failure.
     checkpoint_tracker::failure_outcome out;
-    out.aborted_checkpoints.push_back({c.id, error_text(err)});
+    out.aborted_checkpoints.push_back({c.id, error_text(err), c.triggered});
     out.fail_job = false;
     fail_if(self, out);
     return;

@@ -90,6 +90,8 @@ struct job_master_state {
   int64_t restored_at = 0;
   std::string restored_path;
   bool restored_savepoint = false;
+  /// Whether the restore point being deployed is the submitted savepoint.
+  bool restoring_savepoint = false;
 };
 
 using jm_pointer = job_master_actor::stateful_pointer<job_master_state>;
@@ -146,6 +148,19 @@ job_info make_info(jm_pointer self) {
   info.restored_at = s.restored_at;
   info.restored_path = s.restored_path;
   info.restored_savepoint = s.restored_savepoint;
+  if (s.checkpointing) {
+    const auto& c = *s.checkpointing;
+    auto& out = info.checkpoint_config;
+    out.storage = c.has_storage();
+    out.interval_ms = c.interval.count();
+    out.timeout_ms = c.timeout.count();
+    out.min_pause_ms = c.min_pause.count();
+    out.max_concurrent = c.max_concurrent;
+    out.tolerable_failures = c.tolerable_failures;
+    out.exactly_once = c.exactly_once;
+    out.retained = c.retained;
+    out.dir = c.dir;
+  }
   return info;
 }
 
@@ -158,8 +173,11 @@ void move_job(jm_pointer self, job_status to) {
     return;
   }
   // The final details first: whoever learns of the end may ask for them.
-  if (is_terminal(to))
+  // A checkpoint still open now never completes.
+  if (is_terminal(to)) {
+    st.in_progress.clear();
     self->send(st.listener, info_atom::value, make_info(self));
+  }
   self->send(st.listener, job_state_atom::value, st.id, to,
              to == job_status::failed ? st.cause : std::string{});
 }
@@ -382,11 +400,13 @@ restore_point(jm_pointer self) {
       }
     }
   }
+  st.restoring_savepoint = false;
   if (!from && !st.options.savepoint_path.empty()) {
     auto sp = checkpoint_store::load(st.options.savepoint_path);
     if (!sp)
       return std::move(sp.error());
     st.initial_checkpoint_id = sp->metadata.checkpoint_id();
+    st.restoring_savepoint = true;
     from = std::move(*sp);
   }
   if (!from)
@@ -547,9 +567,7 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
         st.restored_id = r.checkpoint_id;
         st.restored_at = wall_now();
         st.restored_path = r.dir;
-        st.restored_savepoint = st.restores == 1
-                                && !st.options.savepoint_path.empty()
-                                && r.checkpoint_id == st.initial_checkpoint_id;
+        st.restored_savepoint = st.restoring_savepoint;
       }
       req.restore_dir = r.dir;
       req.restore_vertices = r.vertices;

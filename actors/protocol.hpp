@@ -342,6 +342,29 @@ typename Inspector::result_type inspect(Inspector& f, task_info& x) {
            x.operators, x.inputs);
 }
 
+/// A job's checkpoint settings, as its master resolved them.
+struct checkpoint_config_info {
+  /// Whether the job has checkpoint storage (a directory): then it takes
+  /// part in checkpoints and savepoints, periodic ones when interval > 0.
+  bool storage = false;
+  int64_t interval_ms = 0;
+  int64_t timeout_ms = 0;
+  int64_t min_pause_ms = 0;
+  uint32_t max_concurrent = 0;
+  uint32_t tolerable_failures = 0;
+  bool exactly_once = true;
+  uint32_t retained = 0;
+  std::string dir;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        checkpoint_config_info& x) {
+  return f(caf::meta::type_name("weir::checkpoint_config_info"), x.storage,
+           x.interval_ms, x.timeout_ms, x.min_pause_ms, x.max_concurrent,
+           x.tolerable_failures, x.exactly_once, x.retained, x.dir);
+}
+
 /// A job's details (`weir info`, REST later).
 struct job_info {
   job_id id;
@@ -370,6 +393,7 @@ struct job_info {
   int64_t restored_at = 0;
   std::string restored_path;
   bool restored_savepoint = false;
+  checkpoint_config_info checkpoint_config;
 };
 
 /// Checkpoints a job's details keep.
@@ -381,7 +405,8 @@ typename Inspector::result_type inspect(Inspector& f, job_info& x) {
            x.cause, x.transitions, x.subtasks, x.exceptions, x.checkpoints,
            x.checkpoints_completed, x.checkpoints_failed, x.tasks,
            x.checkpoints_in_progress, x.restores, x.restored_id,
-           x.restored_at, x.restored_path, x.restored_savepoint);
+           x.restored_at, x.restored_path, x.restored_savepoint,
+           x.checkpoint_config);
 }
 
 /// Options of a submission that are not part of the JobSpec.

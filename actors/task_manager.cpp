@@ -49,6 +49,8 @@ struct task_manager_state {
   std::map<job_id, std::shared_ptr<const task_checkpointing>> checkpointing;
   std::map<job_id, size_t> live_tasks;
   std::map<caf::actor_addr, std::pair<job_id, task_actor>> tasks;
+  /// "subtask 2/4 of task 'x' of job <id>" per task, for the log.
+  std::map<caf::actor_addr, std::string> labels;
   /// Task managers this one has a direct connection to (deploy_request's
   /// peers).
   std::set<std::string> connected_peers;
@@ -257,6 +259,16 @@ caf::expected<task_actor> deploy_task(tm_pointer self,
   self->monitor(t);
   s.tasks.emplace(t.address(), std::make_pair(req.job, t));
   ++s.live_tasks[req.job];
+  const auto& ev = (*p)->executions[req.execution];
+  const auto& task = (*p)->tasks[ev.task];
+  auto label = "subtask " + std::to_string(ev.subtask + 1) + "/"
+               + std::to_string(task.parallelism) + " of task '" + task.name
+               + "' of job " + req.job.value;
+  s.event(true, "deployed " + label + " in slot " + std::to_string(req.slot)
+                  + (req.restore_dir.empty()
+                       ? std::string{}
+                       : ", restoring from " + req.restore_dir));
+  s.labels.emplace(t.address(), std::move(label));
   return t;
 }
 
@@ -331,6 +343,13 @@ task_manager_actor::behavior_type task_manager_impl(tm_pointer self,
       return;
     auto job = i->second.first;
     s.tasks.erase(i);
+    if (auto l = s.labels.find(dm.source); l != s.labels.end()) {
+      if (dm.reason)
+        s.event(false, l->second + " ended: " + error_text(dm.reason));
+      else
+        s.event(true, l->second + " ended");
+      s.labels.erase(l);
+    }
     if (--s.live_tasks[job] == 0) {
       s.live_tasks.erase(job);
       s.plans.erase(job);

@@ -104,8 +104,9 @@ checkpoint_tracker::acknowledge(uint64_t id, size_t subtask, std::string handle,
   c.acked_at = std::move(p.acked_at);
   // Everything older is subsumed: it could only complete to be outdated.
   for (auto j = pending_.begin(); j != pending_.end() && j->first < id;) {
-    subsumed_.push_back(
-      {j->first, "subsumed by checkpoint " + std::to_string(id)});
+    subsumed_.push_back({j->first,
+                         "subsumed by checkpoint " + std::to_string(id),
+                         j->second.triggered});
     j = pending_.erase(j);
   }
   pending_.erase(id);
@@ -129,8 +130,9 @@ checkpoint_tracker::decline(uint64_t id, const std::string& reason) {
   auto i = pending_.find(id);
   if (i == pending_.end())
     return {};
+  auto triggered = i->second.triggered;
   pending_.erase(i);
-  return count_failure({aborted{id, reason}});
+  return count_failure({aborted{id, reason, triggered}});
 }
 
 checkpoint_tracker::failure_outcome
@@ -140,7 +142,8 @@ checkpoint_tracker::expire(clock::time_point now) {
     if (now - i->second.triggered >= settings_.timeout) {
       xs.push_back(
         {i->first,
-         "expired after " + std::to_string(settings_.timeout.count()) + " ms"});
+         "expired after " + std::to_string(settings_.timeout.count()) + " ms",
+         i->second.triggered});
       i = pending_.erase(i);
     } else {
       ++i;
@@ -155,7 +158,7 @@ std::vector<checkpoint_tracker::aborted>
 checkpoint_tracker::abort_all(const std::string& reason) {
   std::vector<aborted> xs;
   for (auto& kvp : pending_)
-    xs.push_back({kvp.first, reason});
+    xs.push_back({kvp.first, reason, kvp.second.triggered});
   pending_.clear();
   return xs;
 }

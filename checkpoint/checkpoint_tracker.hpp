@@ -69,6 +69,8 @@ public:
   struct aborted {
     uint64_t id = 0;
     std::string reason;
+    /// When it was triggered.
+    clock::time_point triggered;
   };
 
   /// Result of a failure (decline, expiry): the aborted checkpoints, and

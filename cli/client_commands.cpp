@@ -126,9 +126,15 @@ private:
     try {
       a.body = res->body.empty() ? json::object() : json::parse(res->body);
     } catch (const json::exception&) {
+      a.body = nullptr;
+    }
+    // Every answer the commands ask for is a JSON object.
+    if (!a.body.is_object()) {
       a.error = ep_.url() + " answered HTTP " + std::to_string(res->status)
-                + " with a body that is not JSON; is it a Weir JobManager?";
+                + " with a body that is not a JSON object; is it a Weir "
+                  "JobManager?";
       a.status = 0;
+      a.body = json::object();
       return a;
     }
     if (a.status >= 400) {
@@ -299,12 +305,17 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
                    std::ostream& err) {
   // Signals are blocked before any thread starts (httplib starts none, but
   // the watcher must come first all the same).
-  signal_watcher signals;
+  // The progress display shares `err` with the signal thread: both write
+  // with `mtx` held.
   std::mutex mtx;
+  std::optional<progress_reporter> reporter;
+  signal_watcher signals;
   int signals_seen = 0;
   signals.on_signal([&](int) {
     std::lock_guard<std::mutex> guard{mtx};
     if (++signals_seen > 1) {
+      if (reporter)
+        reporter->clear();
       err << "weir: second interrupt, exiting without waiting" << std::endl;
       std::_Exit(exit_canceled);
     }
@@ -429,7 +440,10 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
     return exit_ok;
   }
   auto started = std::chrono::steady_clock::now();
-  progress_reporter reporter{err, style, width};
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    reporter.emplace(err, style, width, STDERR_FILENO);
+  }
   int64_t checkpoints_read = -1;
   json checkpoints;
   bool asked_to_end = false;
@@ -443,7 +457,10 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
     }
     if (signalled && !asked_to_end) {
       asked_to_end = true;
-      reporter.clear();
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        reporter->clear();
+      }
       if (savepoint_dir.empty()) {
         err << "weir: cancelling job (CANCELLING)..." << std::endl;
         auto a = client.patch("/jobs/" + id + "?mode=cancel");
@@ -488,9 +505,13 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
         checkpoints_read = seen;
       }
     }
-    reporter.update(a.body, checkpoints, steady_millis());
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      reporter->update(a.body, checkpoints, steady_millis());
+      if (terminal_state(state))
+        reporter->clear();
+    }
     if (terminal_state(state)) {
-      reporter.clear();
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started)
                   .count();

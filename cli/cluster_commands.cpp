@@ -130,11 +130,14 @@ int cmd_jobmanager(const std::vector<std::string>& args, std::ostream& out,
     return exit_job_failed;
   }
   auto& jm = **started;
-  log->info("JobManager (Weir {}) up: rpc {}:{}, REST http://{}:{}/, config "
-            "{}",
+  log->info("JobManager (Weir {}) up: rpc {}:{}, REST and dashboard "
+            "http://{}:{}/, config {}",
             weir_version, cfg->jobmanager_address, jm.rpc_port(),
             cfg->rest_address, jm.rest_port(),
             cfg->source.empty() ? "(defaults)" : cfg->source);
+  if (jm.metrics_port() != 0)
+    log->info("Prometheus metrics at http://{}:{}/metrics", cfg->rest_address,
+              jm.metrics_port());
   latch.wait();
   log->info("JobManager stopping (signal)");
   jm.stop();

@@ -324,7 +324,11 @@ class local_monitor {
 public:
   local_monitor(std::ostream& err, std::mutex& mtx, progress_style style,
                 int width)
-    : mtx_(mtx), reporter_(err, style, width) {
+    : mtx_(mtx),
+      reporter_(err, style, width, STDERR_FILENO),
+      // The log prints a status line every 10 s: one reading a second
+      // catches every transition and checkpoint soon enough.
+      interval_(style == progress_style::live ? 200 : 1000) {
   }
 
   ~local_monitor() {
@@ -393,8 +397,7 @@ private:
         reporter_.update(job, checkpoints, clock);
       }
       std::unique_lock<std::mutex> guard{stop_mtx_};
-      stopped_.wait_for(guard, std::chrono::milliseconds{200},
-                        [this] { return stopping_; });
+      stopped_.wait_for(guard, interval_, [this] { return stopping_; });
     }
   }
 
@@ -407,6 +410,7 @@ private:
 
   std::mutex& mtx_;
   progress_reporter reporter_;
+  std::chrono::milliseconds interval_;
   std::thread thread_;
   std::mutex stop_mtx_;
   std::condition_variable stopped_;
@@ -444,6 +448,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
   signals.on_signal([&](int) {
     std::lock_guard<std::mutex> guard{mtx};
     if (++signals_seen > 1) {
+      if (monitor)
+        monitor->clear();
       err << "weir: second interrupt, exiting without waiting" << std::endl;
       std::_Exit(exit_canceled);
     }
@@ -560,8 +566,10 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out,
       err << ", restoring from " << from_savepoint;
     err << std::endl;
     control = std::move(c);
-    monitor.emplace(err, mtx, style, width);
-    monitor->start(id, *control, reg);
+    if (style != progress_style::none) {
+      monitor.emplace(err, mtx, style, width);
+      monitor->start(id, *control, reg);
+    }
     if (signals_seen > 0)
       act_on_signal();
   };

@@ -116,10 +116,17 @@ job_progress job_progress::from_json(const json& job, const json& checkpoints) {
       if (!m.is_object())
         continue;
       auto id = text_at(v, "id");
-      if (fed.count(id) == 0)
-        p.records_in_per_second
-          = std::max(p.records_in_per_second, 0.0)
-            + number_at(m, "write-records-per-second", 0);
+      if (fed.count(id) == 0) {
+        // What the source operator itself emits, before the operators
+        // chained to it filter or multiply its rows.
+        const auto& ops = member(v, "operator-metrics");
+        auto rate = ops.is_array() && !ops.empty()
+                      ? number_at(ops[0], "write-records-per-second", -1)
+                      : -1.0;
+        if (rate < 0)
+          rate = number_at(m, "write-records-per-second", 0);
+        p.records_in_per_second = std::max(p.records_in_per_second, 0.0) + rate;
+      }
       if (feeding.count(id) == 0)
         p.records_out_per_second
           = std::max(p.records_out_per_second, 0.0)
@@ -213,8 +220,8 @@ std::string status_line(const job_progress& p) {
 }
 
 progress_reporter::progress_reporter(std::ostream& out, progress_style style,
-                                     int width)
-  : out_(out), style_(style), width_(std::max(width, 20)) {
+                                     int width, int fd)
+  : out_(out), style_(style), width_(std::max(width, 20)), fd_(fd) {
 }
 
 void progress_reporter::clear() {
@@ -246,9 +253,16 @@ void progress_reporter::update(const json& job, const json& checkpoints,
   if (history.is_array()) {
     // Newest first in the statistics; reported oldest first.
     std::vector<const json*> fresh;
-    for (const auto& c : history)
-      if (static_cast<uint64_t>(int_at(c, "id")) > checkpoints_seen_)
+    std::set<uint64_t> kept;
+    for (const auto& c : history) {
+      auto id = static_cast<uint64_t>(int_at(c, "id"));
+      kept.insert(id);
+      if (checkpoints_seen_.count(id) == 0)
         fresh.push_back(&c);
+    }
+    // Forget what the statistics dropped, so that the set stays small.
+    for (auto i = checkpoints_seen_.begin(); i != checkpoints_seen_.end();)
+      i = kept.count(*i) == 0 ? checkpoints_seen_.erase(i) : std::next(i);
     std::sort(fresh.begin(), fresh.end(), [](const json* a, const json* b) {
       return int_at(*a, "id") < int_at(*b, "id");
     });
@@ -271,11 +285,14 @@ void progress_reporter::update(const json& job, const json& checkpoints,
                + text_at(*c, "failure_message");
       }
       event(text);
-      checkpoints_seen_ = std::max(checkpoints_seen_, id);
+      checkpoints_seen_.insert(id);
     }
   }
   auto line = status_line(job_progress::from_json(job, checkpoints));
   if (style_ == progress_style::live) {
+    winsize ws{};
+    if (fd_ >= 0 && ioctl(fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+      width_ = std::max(static_cast<int>(ws.ws_col), 20);
     if (line.size() > static_cast<size_t>(width_ - 1)) {
       // Cut on a character boundary: "·" is two bytes in UTF-8.
       size_t cut = static_cast<size_t>(width_ - 2);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -42,8 +43,8 @@ struct job_progress {
   int64_t subtasks_running = 0;
   int64_t subtasks_finished = 0;
   int64_t restarts = 0;
-  /// Records per second the sources emit and the sinks receive (the
-  /// vertices without inputs and without outputs); negative while no
+  /// Records per second the source operators emit and the sinks receive
+  /// (the vertices without inputs and without outputs); negative while no
   /// subtask reported metrics.
   double records_in_per_second = -1;
   double records_out_per_second = -1;
@@ -91,8 +92,11 @@ public:
   /// How often log style repeats the status line while the job runs.
   static constexpr int64_t log_every_ms = 10000;
 
-  /// `width` bounds the live line (the terminal's columns).
-  progress_reporter(std::ostream& out, progress_style style, int width = 100);
+  /// `width` bounds the live line (the terminal's columns); with `fd` a
+  /// terminal, its width is read again at every update (the window may
+  /// change).
+  progress_reporter(std::ostream& out, progress_style style, int width = 100,
+                    int fd = -1);
 
   /// Takes a new reading: the job's details and its checkpoint statistics
   /// (null when not read this time). `clock_ms` is the caller's monotonic
@@ -116,10 +120,12 @@ private:
   std::ostream& out_;
   progress_style style_;
   int width_;
+  int fd_;
   bool line_shown_ = false;
   size_t transitions_seen_ = 0;
-  /// Checkpoint ids up to this one were reported.
-  uint64_t checkpoints_seen_ = 0;
+  /// The checkpoints reported (failures may come after later successes);
+  /// ids the statistics no longer keep are dropped.
+  std::set<uint64_t> checkpoints_seen_;
   int64_t last_log_ms_ = 0;
   std::string last_status_;
 };

@@ -19,6 +19,12 @@ subtask_rates between(const task_metrics& before, const task_metrics& now) {
   r.rows_out = per_second(before.rows_out, now.rows_out);
   r.bytes_in = per_second(before.bytes_in, now.bytes_in);
   r.bytes_out = per_second(before.bytes_out, now.bytes_out);
+  for (size_t k = 0; k < now.operator_rows_out.size(); ++k)
+    r.operator_rows_out.push_back(
+      per_second(k < before.operator_rows_out.size()
+                   ? before.operator_rows_out[k]
+                   : 0,
+                 now.operator_rows_out[k]));
   auto ms_per_second = [span](int64_t a, int64_t b) {
     return std::clamp(static_cast<double>(b - a) * 1000.0 / span, 0.0, 1000.0);
   };
@@ -41,13 +47,15 @@ const char* backpressure_level(double backpressured_ms_per_second) {
 }
 
 subtask_rates metric_rates::update(const std::string& job, uint32_t execution,
+                                   const std::string& instance,
                                    const task_metrics& m) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto key = std::make_pair(job, execution);
   auto i = entries_.find(key);
-  if (i == entries_.end() || m.running_nanos < i->second.last.running_nanos
+  if (i == entries_.end() || i->second.instance != instance
+      || m.running_nanos < i->second.last.running_nanos
       || m.rows_out < i->second.last.rows_out) {
-    entry e{m, between(task_metrics{}, m)};
+    entry e{instance, m, between(task_metrics{}, m)};
     entries_[key] = e;
     return e.rates;
   }

@@ -1,7 +1,7 @@
 #include "cluster/prometheus.hpp"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace weir {
 
@@ -28,20 +28,18 @@ void prometheus_text::sample(const std::string& name, const labels& ls,
     }
     line += '}';
   }
-  char buf[64];
-  if (std::isnan(value))
-    std::snprintf(buf, sizeof(buf), "NaN");
-  else if (std::isinf(value))
-    std::snprintf(buf, sizeof(buf), value > 0 ? "+Inf" : "-Inf");
-  else if (value == std::floor(value) && std::fabs(value) < 1e15)
-    std::snprintf(buf, sizeof(buf), "%.0f", value);
-  else if (std::fabs(value) >= 1e15)
-    // Large counters keep every digit a double holds.
-    std::snprintf(buf, sizeof(buf), "%.17g", value);
-  else
-    std::snprintf(buf, sizeof(buf), "%.6g", value);
   line += ' ';
-  line += buf;
+  if (std::isnan(value)) {
+    line += "NaN";
+  } else if (std::isinf(value)) {
+    line += value > 0 ? "+Inf" : "-Inf";
+  } else {
+    // The shortest text that reads back as the same double: a watermark
+    // in seconds keeps its milliseconds, a counter every digit.
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof(buf), value);
+    line.append(buf, res.ptr);
+  }
   i->second.samples.push_back(std::move(line));
 }
 

@@ -214,17 +214,29 @@ json vertex_json(const job_info& info, size_t t, const job_metrics* live) {
   json ops = json::array();
   for (size_t k = 0; k < task.operators.size(); ++k) {
     uint64_t in = 0, out = 0;
+    double in_rate = 0, out_rate = 0;
     bool known = false;
-    for (const auto* m : ms) {
-      if (k >= m->operator_rows_out.size())
+    for (size_t i = 0; i < ms.size(); ++i) {
+      const auto& m = *ms[i];
+      const auto& r = rs[i];
+      if (k >= m.operator_rows_out.size())
         continue;
       known = true;
-      out += m->operator_rows_out[k];
-      in += k == 0 ? m->rows_in : m->operator_rows_out[k - 1];
+      out += m.operator_rows_out[k];
+      in += k == 0 ? m.rows_in : m.operator_rows_out[k - 1];
+      auto rate = [&](size_t j) {
+        return j < r.operator_rows_out.size() ? r.operator_rows_out[j] : 0.0;
+      };
+      out_rate += rate(k);
+      in_rate += k == 0 ? r.rows_in : rate(k - 1);
     }
+    auto round1 = [](double x) { return std::round(x * 10) / 10; };
     json op = {{"name", task.operators[k]}};
     op["read-records"] = known ? json(in) : json(nullptr);
     op["write-records"] = known ? json(out) : json(nullptr);
+    op["read-records-per-second"] = known ? json(round1(in_rate)) : json(nullptr);
+    op["write-records-per-second"]
+      = known ? json(round1(out_rate)) : json(nullptr);
     ops.push_back(std::move(op));
   }
   v["operator-metrics"] = std::move(ops);
@@ -295,10 +307,27 @@ json checkpoint_json(const checkpoint_stats& c) {
   return j;
 }
 
+/// Flink's /jobs/{id}/checkpoints/config; null when the job keeps no
+/// checkpoints.
+json checkpoint_config_json(const checkpoint_config_info& c) {
+  if (!c.storage)
+    return nullptr;
+  return {{"mode", c.exactly_once ? "exactly_once" : "at_least_once"},
+          {"interval", c.interval_ms},
+          {"timeout", c.timeout_ms},
+          {"min_pause", c.min_pause_ms},
+          {"max_concurrent", c.max_concurrent},
+          {"tolerable_failed_checkpoints", c.tolerable_failures},
+          {"retained", c.retained},
+          {"checkpoint_storage", "FileSystemCheckpointStorage"},
+          {"checkpoint_dir", c.dir}};
+}
+
 json checkpoints_json(const job_info& info) {
   json j;
   j["counts"]
-    = {{"total", info.checkpoints_completed + info.checkpoints_failed},
+    = {{"total", info.checkpoints_completed + info.checkpoints_failed
+                   + info.checkpoints_in_progress},
        {"completed", info.checkpoints_completed},
        {"failed", info.checkpoints_failed},
        {"in_progress", info.checkpoints_in_progress},
@@ -341,6 +370,7 @@ json checkpoints_json(const job_info& info) {
                {"p50", durations[durations.size() / 2]}};
   }
   j["summary"] = {{"end_to_end_duration", summary}};
+  j["config"] = checkpoint_config_json(info.checkpoint_config);
   return j;
 }
 
@@ -515,6 +545,8 @@ http_response rest_api::handle(const http_request& req) {
         return fail(404, "not found: " + req.path);
       return vertex(id, segs[3], what);
     }
+    if (sub == "checkpoints" && segs.size() == 4 && segs[3] == "config")
+      return m == "GET" ? job(id, "checkpoints/config") : method_not_allowed();
     if (sub == "checkpoints" && segs.size() == 5 && segs[3] == "details")
       return m == "GET" ? checkpoint_details(id, segs[4])
                         : method_not_allowed();
@@ -605,6 +637,13 @@ http_response rest_api::job(const job_id& id, const std::string& sub) {
     return actor_failure(info.error());
   if (sub == "checkpoints")
     return reply(200, checkpoints_json(*info));
+  if (sub == "checkpoints/config") {
+    auto c = checkpoint_config_json(info->checkpoint_config);
+    if (c.is_null())
+      return fail(404, "checkpointing is not enabled for job " + id.value
+                         + " (it sets no checkpoint directory)");
+    return reply(200, c);
+  }
   if (sub == "exceptions")
     return reply(200, exceptions_json(*info));
   auto live = read_metrics(*info);
@@ -885,8 +924,8 @@ std::optional<job_metrics> rest_api::read_metrics(const job_info& info) {
         [&](task_metrics& m) {
           if (m.running_nanos == 0)
             return;
-          out.rates[i]
-            = rates_.update(info.id.value, static_cast<uint32_t>(i), m);
+          out.rates[i] = rates_.update(info.id.value, static_cast<uint32_t>(i),
+                                       caf::to_string(t.address()), m);
           out.readings[i] = std::move(m);
         },
         [&](caf::error&) {});

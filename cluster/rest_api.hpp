@@ -70,6 +70,7 @@ struct rest_api_context {
 ///   GET    /jobs/{id}/vertices/{vid}/backpressure
 ///   GET    /jobs/{id}/vertices/{vid}/watermarks
 ///   GET    /jobs/{id}/checkpoints         counts, latest, history
+///   GET    /jobs/{id}/checkpoints/config  interval, mode, timeout, ...
 ///   GET    /jobs/{id}/checkpoints/details/{cid}  per task and subtask
 ///   GET    /jobs/{id}/savepoints/{tid}    a savepoint or stop operation
 ///   GET    /taskmanagers                  registered TaskManagers

@@ -94,6 +94,17 @@ TEST_CASE("progress takes rates at the sources and sinks and the worst "
            "backpressure high 88% at 'src -> map' · 1 restart");
 }
 
+TEST_CASE("progress counts what the source operators emit, before their "
+          "chained operators filter it") {
+  auto job = job_details("RUNNING", json::array());
+  job["vertices"][0]["operator-metrics"]
+    = {{{"name", "src (nexmark)"}, {"write-records-per-second", 250000.0}},
+       {{"name", "map (filter)"}, {"write-records-per-second", 92300.0}}};
+  auto p = job_progress::from_json(job, nullptr);
+  CHECK_EQ(p.records_in_per_second, doctest::Approx(250000));
+  CHECK_EQ(p.records_out_per_second, doctest::Approx(40100));
+}
+
 TEST_CASE("progress of a job without metrics or checkpoints says so") {
   auto p = job_progress::from_json({{"state", "CREATED"}}, nullptr);
   CHECK_LT(p.records_in_per_second, 0);
@@ -164,6 +175,19 @@ TEST_CASE("the log reports each checkpoint once, oldest first, and why one "
   CHECK_EQ(occurrences(text, "checkpoint 3 failed: declined by subtask 1"), 1);
   CHECK(text.find("checkpoint 1 ") < text.find("checkpoint 2 "));
   CHECK(text.find("checkpoint 3 ") < text.find("checkpoint 4 "));
+  // A failure that comes after a later checkpoint completed (a timeout,
+  // say) is reported all the same.
+  r.update(job, checkpoint_stats({checkpoint(6, true, 7000),
+                                  checkpoint(4, true, 6000)}),
+           400);
+  r.update(job,
+           checkpoint_stats({checkpoint(6, true, 7000),
+                             checkpoint(5, false, 6500),
+                             checkpoint(4, true, 6000)}),
+           600);
+  CHECK_EQ(occurrences(out.str(), "checkpoint 5 failed: "), 1);
+  CHECK_EQ(occurrences(out.str(), "checkpoint 6 completed"), 1);
+  CHECK_EQ(occurrences(out.str(), "checkpoint 4 completed"), 1);
 }
 
 TEST_CASE("the log repeats the status line every ten seconds, not every "

@@ -91,10 +91,13 @@ TEST_CASE("a running job's metrics are served per vertex, subtask, operator "
   bool rates = wait_for(
     port, "/jobs/" + id,
     [](const json& j) {
+      // Records through every vertex, and watermarks through both
+      // exchanges.
       for (const auto& v : j["vertices"])
         if (v["metrics"].is_null()
             || (number(v["metrics"], "read-records") <= 0
-                && number(v["metrics"], "write-records") <= 0))
+                && number(v["metrics"], "write-records") <= 0)
+            || !v["metrics"]["output-watermark"].is_number())
           return false;
       return number(j["vertices"][0]["metrics"], "write-records-per-second")
              > 0;
@@ -142,6 +145,12 @@ TEST_CASE("a running job's metrics are served per vertex, subtask, operator "
   CHECK_EQ(ops[2]["read-records"], ops[1]["write-records"]);
   CHECK_LT(ops[1]["write-records"].get<double>(),
            ops[1]["read-records"].get<double>());
+  // Their rates likewise: the source emits more than the filter passes.
+  CHECK_GT(number(ops[0], "write-records-per-second"), 0);
+  CHECK_EQ(number(ops[1], "read-records-per-second"),
+           number(ops[0], "write-records-per-second"));
+  CHECK_LT(number(ops[1], "write-records-per-second"),
+           number(ops[1], "read-records-per-second"));
 
   // One vertex, its backpressure and its watermarks, per subtask.
   auto vertex = rest_get(port, "/jobs/" + id + "/vertices/1");
@@ -193,8 +202,9 @@ TEST_CASE("a running job's metrics are served per vertex, subtask, operator "
     CHECK_EQ(t["num_subtasks"], 2);
     CHECK_EQ(t["num_acknowledged_subtasks"], 2);
     CHECK_GE(t["alignment_duration"].get<int64_t>(), 0);
+    // Both from the coordinator's clock, each rounded to milliseconds.
     CHECK_LE(t["end_to_end_duration"].get<int64_t>(),
-             details.body["end_to_end_duration"].get<int64_t>() + 1);
+             details.body["end_to_end_duration"].get<int64_t>() + 3);
     for (const auto& s : t["subtasks"])
       CHECK(s["alignment"].contains("duration"));
     state += t["state_size"].get<uint64_t>();
@@ -203,6 +213,13 @@ TEST_CASE("a running job's metrics are served per vertex, subtask, operator "
   CHECK_GT(state, 0);
   CHECK_EQ(rest_get(port, "/jobs/" + id + "/checkpoints/details/99999").status,
            404);
+  // The settings the job's checkpoints follow.
+  auto config = rest_get(port, "/jobs/" + id + "/checkpoints/config");
+  REQUIRE_EQ(config.status, 200);
+  CHECK_EQ(config.body["mode"], "exactly_once");
+  CHECK_EQ(config.body["interval"], 300);
+  CHECK_EQ(config.body["checkpoint_dir"], c.dir() / "chk");
+  CHECK_EQ(cps["config"], config.body);
 
   // TaskManagers: memory, slots, heartbeat age, and their log's tail.
   auto tm = c.task_manager_id(0);
@@ -225,10 +242,10 @@ TEST_CASE("a running job's metrics are served per vertex, subtask, operator "
   CHECK_EQ(rest_get(port, "/taskmanagers/nobody/log").status, 404);
 
   // The dashboard learns what it may offer.
-  auto config = rest_get(port, "/config");
-  CHECK_EQ(config.body["features"]["web-cancel"], false);
-  CHECK_EQ(config.body["features"]["web-savepoint"], true);
-  CHECK_EQ(config.body["refresh-interval"], 1000);
+  auto cluster_config = rest_get(port, "/config");
+  CHECK_EQ(cluster_config.body["features"]["web-cancel"], false);
+  CHECK_EQ(cluster_config.body["features"]["web-savepoint"], true);
+  CHECK_EQ(cluster_config.body["refresh-interval"], 1000);
 
   // Prometheus, on its own port: valid for promtool, with the job's
   // subtasks and operators.

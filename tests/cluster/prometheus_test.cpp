@@ -41,6 +41,7 @@ TEST_CASE("label values and help texts are escaped, special values spelled "
   page.sample("weir_x", {{"name", "big"}}, 18446744073709551615.0);
   page.sample("weir_x", {{"name", "exact"}}, 9007199254740993.0);
   page.sample("weir_x", {}, 123456789012.0);
+  page.sample("weir_x", {{"name", "watermark"}}, 1796692351.12);
   auto text = page.str();
   CHECK(text.find("# HELP weir_x Back\\\\slash and\\nnewline.\n")
         != std::string::npos);
@@ -48,7 +49,10 @@ TEST_CASE("label values and help texts are escaped, special values spelled "
   CHECK(text.find("weir_x{name=\"inf\"} +Inf\n") != std::string::npos);
   CHECK(text.find("weir_x{name=\"-inf\"} -Inf\n") != std::string::npos);
   CHECK(text.find("weir_x{name=\"nan\"} NaN\n") != std::string::npos);
-  CHECK(text.find("weir_x{name=\"big\"} 1.8446744073709552e+19\n")
+  CHECK(text.find("weir_x{name=\"big\"} 18446744073709551616\n")
+        != std::string::npos);
+  // Epoch seconds keep their milliseconds.
+  CHECK(text.find("weir_x{name=\"watermark\"} 1796692351.12\n")
         != std::string::npos);
   CHECK(text.find("weir_x{name=\"exact\"} 9007199254740992\n")
         != std::string::npos);

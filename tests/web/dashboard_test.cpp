@@ -99,7 +99,7 @@ TEST_CASE("the dashboard draws a running job, updates its rates, watermarks "
     "return " + vertices
     + ".every(g => ['ok', 'low', 'high'].includes(g.getAttribute("
       "'data-backpressure')) && !g.querySelector('.vertex-watermark')"
-      ".textContent.includes('\\u2014')) && "
+      ".textContent.includes('no watermark')) && "
     + vertices
     + "[0].querySelector('.vertex-rate').textContent.match(/out [1-9]/) "
       "!== null;"));
@@ -156,9 +156,11 @@ TEST_CASE("the dashboard draws a running job, updates its rates, watermarks "
   b.screenshot(shots + "/vertex.png");
 
   // One checkpoint's details per task.
-  b.click("#cp-rows tr.checkpoint-row");
+  auto cid = b.run("return " + newest_checkpoint + ";").dump();
+  b.click("#cp-rows tr.checkpoint-row[data-cid='" + cid + "']");
   REQUIRE(b.wait_until("return " + count_of("#checkpoint-details .cpd-task")
-                       + " === 3;"));
+                       + " === 3 && " + text_of("checkpoint-details")
+                       + ".includes('Checkpoint #" + cid + " details');"));
   b.screenshot(shots + "/checkpoint.png");
 
   // A TaskManager: its slots and the tail of its log.
@@ -210,6 +212,14 @@ TEST_CASE("the dashboard shows a failed job's exceptions and offers no "
   REQUIRE(b.wait_until("return " + text_of("job-state") + " === 'RUNNING' && "
                        + count_of("#job-graph g.vertex") + " === 1;"));
   CHECK_EQ(b.run("return " + count_of("#job-actions button") + ";"), 0);
+  // It sets no checkpoint interval: the cluster's directory serves its
+  // savepoints only, and the page says so.
+  auto config
+    = rest_get(c.rest_port(), "/jobs/" + endless + "/checkpoints/config");
+  REQUIRE_EQ(config.status, 200);
+  CHECK_EQ(config.body["interval"], 0);
+  CHECK(b.wait_until("return " + text_of("cp-kv")
+                     + ".includes('savepoints only');"));
 
   auto failing = submit_spec(
     c, "name: \"broken\" vertices { id: \"in\" operator: \"file_source\" "

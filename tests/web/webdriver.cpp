@@ -153,10 +153,10 @@ void browser::click(const std::string& selector) {
   // The dashboard redraws what changed on every refresh: an element found
   // just before a redraw is gone when the click comes. Find it again.
   for (int attempt = 1;; ++attempt) {
-    auto e = call("POST", "/session/" + session_ + "/element",
-                  {{"using", "css selector"}, {"value", selector}});
-    auto id = e.value(element_key, "");
     try {
+      auto e = call("POST", "/session/" + session_ + "/element",
+                    {{"using", "css selector"}, {"value", selector}});
+      auto id = e.value(element_key, "");
       // Into the middle of the window, clear of the page's sticky header.
       run("arguments[0].scrollIntoView({block: 'center', inline: 'center'});",
           nlohmann::json::array({e}));
@@ -164,9 +164,13 @@ void browser::click(const std::string& selector) {
            nlohmann::json::object());
       return;
     } catch (const std::runtime_error& err) {
-      if (attempt == 10
-          || std::string{err.what()}.find("stale element") == std::string::npos)
+      std::string what = err.what();
+      bool transient = what.find("stale element") != std::string::npos
+                       || what.find("no such element") != std::string::npos
+                       || what.find("click intercepted") != std::string::npos;
+      if (attempt == 10 || !transient)
         throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
     }
   }
 }
