@@ -85,11 +85,7 @@ struct job_master_state {
   /// Checkpoints the current coordinator triggered that are still open.
   std::set<uint64_t> in_progress;
   /// Deployments from a checkpoint or savepoint, and the latest one.
-  uint64_t restores = 0;
-  uint64_t restored_id = 0;
-  int64_t restored_at = 0;
-  std::string restored_path;
-  bool restored_savepoint = false;
+  restore_info restores;
   /// Whether the restore point being deployed is the submitted savepoint.
   bool restoring_savepoint = false;
 };
@@ -144,10 +140,6 @@ job_info make_info(jm_pointer self) {
   info.checkpoints_failed = s.checkpoints_failed;
   info.checkpoints_in_progress = s.in_progress.size();
   info.restores = s.restores;
-  info.restored_id = s.restored_id;
-  info.restored_at = s.restored_at;
-  info.restored_path = s.restored_path;
-  info.restored_savepoint = s.restored_savepoint;
   if (s.checkpointing) {
     const auto& c = *s.checkpointing;
     auto& out = info.checkpoint_config;
@@ -563,11 +555,12 @@ void deploy(jm_pointer self, const std::vector<slot_grant>& grants) {
     if (*restore) {
       const auto& r = **restore;
       if (i == 0) {
-        ++st.restores;
-        st.restored_id = r.checkpoint_id;
-        st.restored_at = wall_now();
-        st.restored_path = r.dir;
-        st.restored_savepoint = st.restoring_savepoint;
+        auto& restored = st.restores;
+        ++restored.count;
+        restored.id = r.checkpoint_id;
+        restored.at = wall_now();
+        restored.path = r.dir;
+        restored.savepoint = st.restoring_savepoint;
       }
       req.restore_dir = r.dir;
       req.restore_vertices = r.vertices;

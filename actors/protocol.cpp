@@ -88,6 +88,7 @@ void register_protocol(caf::actor_system_config& cfg) {
   cfg.add_message_type<failure_info>("weir::failure_info");
   cfg.add_message_type<checkpoint_stats>("weir::checkpoint_stats");
   cfg.add_message_type<checkpoint_config_info>("weir::checkpoint_config_info");
+  cfg.add_message_type<restore_info>("weir::restore_info");
   cfg.add_message_type<job_info>("weir::job_info");
   cfg.add_message_type<submit_options>("weir::submit_options");
   cfg.add_message_type<deploy_request>("weir::deploy_request");

@@ -342,6 +342,25 @@ typename Inspector::result_type inspect(Inspector& f, task_info& x) {
            x.operators, x.inputs);
 }
 
+/// How often a job was deployed from a checkpoint or savepoint, and the
+/// latest of them.
+struct restore_info {
+  uint64_t count = 0;
+  /// The checkpoint's id, when it was restored (epoch millis), its
+  /// directory, and whether it was the savepoint the job was submitted
+  /// with.
+  uint64_t id = 0;
+  int64_t at = 0;
+  std::string path;
+  bool savepoint = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, restore_info& x) {
+  return f(caf::meta::type_name("weir::restore_info"), x.count, x.id, x.at,
+           x.path, x.savepoint);
+}
+
 /// A job's checkpoint settings, as its master resolved them.
 struct checkpoint_config_info {
   /// Whether the job has checkpoint storage (a directory): then it takes
@@ -385,14 +404,7 @@ struct job_info {
   std::vector<task_info> tasks;
   /// Checkpoints triggered and neither completed nor failed yet.
   uint64_t checkpoints_in_progress = 0;
-  /// How often the job was deployed from a checkpoint or savepoint, and
-  /// the latest of them: its id, when (epoch millis), its directory, and
-  /// whether it was a savepoint the job was submitted with.
-  uint64_t restores = 0;
-  uint64_t restored_id = 0;
-  int64_t restored_at = 0;
-  std::string restored_path;
-  bool restored_savepoint = false;
+  restore_info restores;
   checkpoint_config_info checkpoint_config;
 };
 
@@ -404,9 +416,7 @@ typename Inspector::result_type inspect(Inspector& f, job_info& x) {
   return f(caf::meta::type_name("weir::job_info"), x.id, x.name, x.status,
            x.cause, x.transitions, x.subtasks, x.exceptions, x.checkpoints,
            x.checkpoints_completed, x.checkpoints_failed, x.tasks,
-           x.checkpoints_in_progress, x.restores, x.restored_id,
-           x.restored_at, x.restored_path, x.restored_savepoint,
-           x.checkpoint_config);
+           x.checkpoints_in_progress, x.restores, x.checkpoint_config);
 }
 
 /// Options of a submission that are not part of the JobSpec.

@@ -331,16 +331,16 @@ json checkpoints_json(const job_info& info) {
        {"completed", info.checkpoints_completed},
        {"failed", info.checkpoints_failed},
        {"in_progress", info.checkpoints_in_progress},
-       {"restored", info.restores}};
+       {"restored", info.restores.count}};
   json latest = {{"completed", nullptr},
                  {"savepoint", nullptr},
                  {"failed", nullptr},
                  {"restored", nullptr}};
-  if (info.restores > 0)
-    latest["restored"] = {{"id", info.restored_id},
-                          {"restore_timestamp", info.restored_at},
-                          {"is_savepoint", info.restored_savepoint},
-                          {"external_path", info.restored_path}};
+  if (const auto& r = info.restores; r.count > 0)
+    latest["restored"] = {{"id", r.id},
+                          {"restore_timestamp", r.at},
+                          {"is_savepoint", r.savepoint},
+                          {"external_path", r.path}};
   json history = json::array();
   std::vector<int64_t> durations;
   for (auto i = info.checkpoints.rbegin(); i != info.checkpoints.rend(); ++i) {

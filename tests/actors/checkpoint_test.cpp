@@ -214,13 +214,13 @@ TEST_CASE_FIXTURE(cluster_fixture,
   REQUIRE(ids);
   CHECK(!ids->empty());
   const auto& ji = *info->value();
-  CHECK(ji.restores == 1);
-  CHECK(ji.restored_id >= 1);
-  CHECK(ji.restored_id <= ji.checkpoints_completed);
-  CHECK(ji.restored_path.find("chk-" + std::to_string(ji.restored_id))
+  CHECK(ji.restores.count == 1);
+  CHECK(ji.restores.id >= 1);
+  CHECK(ji.restores.id <= ji.checkpoints_completed);
+  CHECK(ji.restores.path.find("chk-" + std::to_string(ji.restores.id))
         != std::string::npos);
-  CHECK_FALSE(ji.restored_savepoint);
-  CHECK(ji.restored_at >= ji.transitions[2].second);
+  CHECK_FALSE(ji.restores.savepoint);
+  CHECK(ji.restores.at >= ji.transitions[2].second);
   CHECK(ji.checkpoints_in_progress == 0);
 }
 

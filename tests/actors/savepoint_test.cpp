@@ -124,10 +124,11 @@ TEST_CASE_FIXTURE(savepoint_fixture,
     sched.run();
     REQUIRE(info->has_value());
     REQUIRE(info->value());
-    CHECK(info->value()->restores == 1);
-    CHECK(info->value()->restored_savepoint);
-    CHECK(info->value()->restored_id == loaded->metadata.checkpoint_id());
-    CHECK(std::filesystem::equivalent(info->value()->restored_path, path));
+    const auto& restored = info->value()->restores;
+    CHECK(restored.count == 1);
+    CHECK(restored.savepoint);
+    CHECK(restored.id == loaded->metadata.checkpoint_id());
+    CHECK(std::filesystem::equivalent(restored.path, path));
     std::map<std::string, int> expected;
     for (int64_t k = 0; k < 10; ++k)
       for (int64_t c = 1; c <= n / 10; ++c)
