@@ -42,6 +42,8 @@ struct execution_slot {
   std::string task_manager;
   /// FINISHED, but alive until the job's final commit.
   bool awaiting_commit = false;
+  /// Its counters when it ended.
+  std::optional<task_metrics> final_metrics;
 };
 
 struct job_master_state {
@@ -140,6 +142,9 @@ job_info make_info(jm_pointer self) {
   info.checkpoints_failed = s.checkpoints_failed;
   info.checkpoints_in_progress = s.in_progress.size();
   info.restores = s.restores;
+  for (const auto& ex : s.executions)
+    if (ex.final_metrics)
+      info.final_metrics.push_back(*ex.final_metrics);
   if (s.checkpointing) {
     const auto& c = *s.checkpointing;
     auto& out = info.checkpoint_config;
@@ -748,6 +753,18 @@ job_master_actor::behavior_type job_master_impl(
   move_job(self, job_status::created);
   acquire_slots(self);
   return {
+    [=](metrics_atom, task_metrics& m) {
+      auto& s = self->state;
+      if (m.execution >= s.executions.size())
+        return;
+      auto& ex = s.executions[m.execution];
+      // An earlier attempt's subtask has nothing to say about this one.
+      if (!ex.handle
+          || caf::actor_cast<caf::actor_addr>(self->current_sender())
+               != ex.handle.address())
+        return;
+      ex.final_metrics = std::move(m);
+    },
     [=](task_state_atom, uint32_t i, execution_state to, std::string cause) {
       auto& s = self->state;
       if (i >= s.executions.size())

@@ -406,6 +406,9 @@ struct job_info {
   uint64_t checkpoints_in_progress = 0;
   restore_info restores;
   checkpoint_config_info checkpoint_config;
+  /// The final counters of the subtasks of the current attempt that ended
+  /// (finished, canceled, failed), each with its execution index.
+  std::vector<task_metrics> final_metrics;
 };
 
 /// Checkpoints a job's details keep.
@@ -416,7 +419,8 @@ typename Inspector::result_type inspect(Inspector& f, job_info& x) {
   return f(caf::meta::type_name("weir::job_info"), x.id, x.name, x.status,
            x.cause, x.transitions, x.subtasks, x.exceptions, x.checkpoints,
            x.checkpoints_completed, x.checkpoints_failed, x.tasks,
-           x.checkpoints_in_progress, x.restores, x.checkpoint_config);
+           x.checkpoints_in_progress, x.restores, x.checkpoint_config,
+           x.final_metrics);
 }
 
 /// Options of a submission that are not part of the JobSpec.
@@ -475,6 +479,9 @@ using checkpoint_coordinator_actor = caf::typed_actor<
 using job_master_actor = caf::typed_actor<
   // A subtask reports a new execution state (and a cause for FAILED).
   caf::reacts_to<task_state_atom, uint32_t, execution_state, std::string>,
+  // A subtask's final counters, just before its last state report (or its
+  // wait for the final commit): what the job shows of it once it is gone.
+  caf::reacts_to<metrics_atom, task_metrics>,
   // A subtask with committing operators finished its input and waits,
   // alive, for the job's final commit (counts as FINISHED).
   caf::reacts_to<commit_atom, uint32_t>,

@@ -90,7 +90,57 @@ struct task_state {
 
 using task_pointer = task_actor::stateful_pointer<task_state>;
 
+/// The subtask's counters and time accounting now (metrics_atom), or zeros
+/// before its chain and gates exist.
+task_metrics current_metrics(task_pointer self) {
+  auto& s = self->state;
+  task_metrics m;
+  m.execution = s.execution;
+  if (!s.chain || !s.out || !s.in)
+    return m;
+  m.rows_in = s.chain->rows_in();
+  m.rows_out = s.out->rows_out();
+  m.operator_rows_out = s.chain->operator_rows_out();
+  m.batches_in = s.in->batches_in();
+  m.batches_out = s.batches_out;
+  m.max_outstanding = s.in->max_outstanding();
+  for (const auto& ch : s.out->channels())
+    m.queued_batches += ch.queued.size();
+  m.backpressure_stalls = s.stalls;
+  m.watermark = s.out_watermark;
+  m.idle = s.out_idle;
+  m.watermarks_in = s.watermarks_in;
+  m.watermarks_out = s.out->watermarks_out();
+  m.bytes_in = s.bytes_in;
+  m.bytes_out = s.out->bytes_out();
+  m.batches_in_flight = m.queued_batches;
+  for (auto ch : s.in->channels())
+    m.batches_in_flight += static_cast<uint64_t>(s.in->outstanding(ch));
+  m.input_watermark = s.in->channels().empty()
+                        ? min_watermark
+                        : s.valve->current().watermark;
+  m.state_bytes = s.state_bytes;
+  if (s.running) {
+    auto now = self->clock().now();
+    auto ns = [](auto d) {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(d)
+        .count();
+    };
+    m.running_nanos = ns(now - s.running_since);
+    m.busy_nanos = ns(s.busy);
+    m.backpressured_nanos
+      = ns(s.backpressured
+           + (s.was_blocked ? now - s.blocked_since
+                            : std::chrono::nanoseconds{0}));
+  }
+  return m;
+}
+
 void report(task_pointer self, execution_state st, std::string cause = {}) {
+  // A subtask's last word: its final counters first, which the job keeps
+  // once the subtask is gone.
+  if (is_terminal(st))
+    self->send(self->state.master, metrics_atom::value, current_metrics(self));
   self->send(self->state.master, task_state_atom::value, self->state.execution,
              st, std::move(cause));
 }
@@ -170,6 +220,7 @@ void finish_if_drained(task_pointer self) {
     // Output pre-committed at end of input becomes visible only when the
     // whole job finished: a restart before that replays it.
     st.awaiting_commit = true;
+    self->send(st.master, metrics_atom::value, current_metrics(self));
     self->send(st.master, commit_atom::value, st.execution);
     return;
   }
@@ -771,47 +822,7 @@ task_impl(task_pointer self, std::shared_ptr<const plan> p, uint32_t execution,
       s.out->flush();
       check_blocked(self);
     },
-    [=](metrics_atom) {
-      auto& s = self->state;
-      task_metrics m;
-      m.execution = s.execution;
-      m.rows_in = s.chain->rows_in();
-      m.rows_out = s.out->rows_out();
-      m.operator_rows_out = s.chain->operator_rows_out();
-      m.batches_in = s.in->batches_in();
-      m.batches_out = s.batches_out;
-      m.max_outstanding = s.in->max_outstanding();
-      for (const auto& ch : s.out->channels())
-        m.queued_batches += ch.queued.size();
-      m.backpressure_stalls = s.stalls;
-      m.watermark = s.out_watermark;
-      m.idle = s.out_idle;
-      m.watermarks_in = s.watermarks_in;
-      m.watermarks_out = s.out->watermarks_out();
-      m.bytes_in = s.bytes_in;
-      m.bytes_out = s.out->bytes_out();
-      m.batches_in_flight = m.queued_batches;
-      for (auto ch : s.in->channels())
-        m.batches_in_flight += static_cast<uint64_t>(s.in->outstanding(ch));
-      m.input_watermark = s.in->channels().empty()
-                            ? min_watermark
-                            : s.valve->current().watermark;
-      m.state_bytes = s.state_bytes;
-      if (s.running) {
-        auto now = self->clock().now();
-        auto ns = [](auto d) {
-          return std::chrono::duration_cast<std::chrono::nanoseconds>(d)
-            .count();
-        };
-        m.running_nanos = ns(now - s.running_since);
-        m.busy_nanos = ns(s.busy);
-        m.backpressured_nanos
-          = ns(s.backpressured
-               + (s.was_blocked ? now - s.blocked_since
-                                : std::chrono::nanoseconds{0}));
-      }
-      return m;
-    },
+    [=](metrics_atom) { return current_metrics(self); },
   };
 }
 

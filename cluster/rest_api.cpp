@@ -900,35 +900,50 @@ http_response rest_api::upload(const std::string& body) {
 }
 
 std::optional<job_metrics> rest_api::read_metrics(const job_info& info) {
+  job_metrics out;
+  auto n = info.subtasks.size();
+  out.readings.resize(n);
+  out.rates.resize(n);
+  // Subtasks that ended left their final counters with the job; their
+  // rates are zero.
+  for (const auto& m : info.final_metrics)
+    if (m.execution < n)
+      out.readings[m.execution] = m;
   if (is_terminal(info.status)) {
     rates_.forget(info.id.value);
-    return std::nullopt;
+    return out;
   }
   auto tasks = ask<std::vector<caf::strong_actor_ptr>>(
     *ctx_.sys, ctx_.ask_timeout, ctx_.job_manager, tasks_atom::value, info.id);
   if (!tasks)
-    return std::nullopt;
-  job_metrics out;
-  out.readings.resize(tasks->size());
-  out.rates.resize(tasks->size());
-  // A subtask busy with a long batch answers late; the page then shows it
-  // without figures rather than waiting.
+    return out;
+  // Every subtask is asked at once, so that the slowest one bounds the
+  // wait; a subtask busy with a long batch answers late and the page then
+  // shows it without figures rather than waiting.
   auto timeout = std::min(ctx_.ask_timeout, std::chrono::milliseconds{2000});
   caf::scoped_actor self{*ctx_.sys};
-  for (size_t i = 0; i < tasks->size(); ++i) {
+  using handle = decltype(self->request(std::declval<task_actor>(), timeout,
+                                        metrics_atom::value));
+  std::vector<std::pair<size_t, handle>> asked;
+  std::vector<std::string> instances(tasks->size());
+  for (size_t i = 0; i < tasks->size() && i < n; ++i) {
     auto t = caf::actor_cast<task_actor>((*tasks)[i]);
     if (!t)
       continue;
-    self->request(t, timeout, metrics_atom::value)
-      .receive(
-        [&](task_metrics& m) {
-          if (m.running_nanos == 0)
-            return;
-          out.rates[i] = rates_.update(info.id.value, static_cast<uint32_t>(i),
-                                       caf::to_string(t.address()), m);
-          out.readings[i] = std::move(m);
-        },
-        [&](caf::error&) {});
+    instances[i] = caf::to_string(t.address());
+    asked.emplace_back(i, self->request(t, timeout, metrics_atom::value));
+  }
+  for (auto& [i, h] : asked) {
+    auto e = i;
+    h.receive(
+      [&](task_metrics& m) {
+        if (m.running_nanos == 0)
+          return;
+        out.rates[e] = rates_.update(info.id.value, static_cast<uint32_t>(e),
+                                     instances[e], m);
+        out.readings[e] = std::move(m);
+      },
+      [&](caf::error&) {});
   }
   return out;
 }

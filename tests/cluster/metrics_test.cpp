@@ -276,4 +276,13 @@ TEST_CASE("a running job's metrics are served per vertex, subtask, operator "
   REQUIRE(cancel);
   CHECK_EQ(cancel->status, 202);
   CHECK(c.wait_for_state(id, "CANCELED"));
+  // Gone, its subtasks still show what they did.
+  auto ended = rest_get(port, "/jobs/" + id);
+  REQUIRE_EQ(ended.status, 200);
+  for (const auto& v : ended.body["vertices"]) {
+    REQUIRE(v["metrics"].is_object());
+    CHECK_EQ(number(v["metrics"], "write-records-per-second"), 0);
+  }
+  CHECK_GE(number(ended.body["vertices"][0]["metrics"], "write-records"),
+           number(src["metrics"], "write-records"));
 }
