@@ -268,6 +268,12 @@ void progress_reporter::update(const json& job, const json& checkpoints,
     });
     for (const auto* c : fresh) {
       auto id = static_cast<uint64_t>(int_at(*c, "id"));
+      checkpoints_seen_.insert(id);
+      // On a terminal the status line shows the latest checkpoint: only
+      // savepoints and failures get a line of their own there.
+      if (style_ == progress_style::live && text_at(*c, "status") == "COMPLETED"
+          && member(*c, "is_savepoint") != true)
+        continue;
       auto kind = member(*c, "is_savepoint") == true ? "savepoint "
                                                       : "checkpoint ";
       auto at = int_at(*c, "trigger_timestamp");
@@ -285,7 +291,6 @@ void progress_reporter::update(const json& job, const json& checkpoints,
                + text_at(*c, "failure_message");
       }
       event(text);
-      checkpoints_seen_.insert(id);
     }
   }
   auto line = status_line(job_progress::from_json(job, checkpoints));

@@ -84,9 +84,11 @@ std::string utc_clock(int64_t epoch_ms);
 
 /// Shows a job's progress on a stream while `weir run` waits for it:
 /// every state transition (from the job's timestamped history, so none is
-/// missed between two readings), every new completed or failed checkpoint,
-/// and the status line: redrawn in place in live style, printed every
-/// log_every in log style. Lines start with "weir: ". Used by one thread.
+/// missed between two readings), checkpoints (in log style each one; in
+/// live style savepoints and failures, the status line showing the latest
+/// completed one), and the status line: redrawn in place in live style,
+/// printed every log_every_ms in log style. Lines start with "weir: ". Used
+/// by one thread.
 class progress_reporter {
 public:
   /// How often log style repeats the status line while the job runs.

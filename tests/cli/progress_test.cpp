@@ -224,6 +224,15 @@ TEST_CASE("the live line is redrawn in place, cut to the terminal's width, "
   r.clear();
   CHECK(out.str().size() >= 4);
   CHECK_EQ(out.str().substr(out.str().size() - 4), "\r\033[K");
+  // Completed checkpoints stay in the status line; a failed one gets a
+  // line of its own.
+  auto before = out.str().size();
+  r.update(job, checkpoint_stats({checkpoint(2, false, 3000),
+                                  checkpoint(1, true, 2000)}),
+           400);
+  auto added = out.str().substr(before);
+  CHECK_EQ(occurrences(added, "checkpoint 1 completed"), 0);
+  CHECK_EQ(occurrences(added, "weir: 00:00:03.000 checkpoint 2 failed: "), 1);
 }
 
 TEST_CASE("--progress picks live only on a terminal unless asked") {
