@@ -140,6 +140,49 @@ caf::expected<uint64_t> trigger(coordinator_pointer self, bool forced = false) {
   return *id;
 }
 
+/// One subtask's part of a checkpoint, from its state handle.
+subtask_checkpoint_stats subtask_stats(const proto::SubtaskStateHandle& h,
+                                       size_t execution, int64_t acked_at) {
+  subtask_checkpoint_stats ss;
+  ss.execution = static_cast<uint32_t>(execution);
+  ss.acked_at = acked_at;
+  ss.alignment_nanos = static_cast<int64_t>(h.alignment_nanos());
+  ss.snapshot_nanos = static_cast<int64_t>(h.snapshot_nanos());
+  ss.state_bytes = h.size();
+  return ss;
+}
+
+/// The checkpoints in flight, as far as they got.
+std::vector<checkpoint_stats> pending_stats(coordinator_pointer self) {
+  std::vector<checkpoint_stats> out;
+  auto& st = self->state;
+  if (!st.tracker)
+    return out;
+  auto now = self->clock().now();
+  for (const auto& p : st.tracker->in_flight()) {
+    checkpoint_stats cs;
+    cs.id = p.id;
+    cs.triggered_at = epoch_millis_of(self, p.triggered);
+    cs.duration_nanos
+      = std::chrono::duration_cast<std::chrono::nanoseconds>(now - p.triggered)
+          .count();
+    cs.savepoint = st.savepoints.count(p.id) > 0;
+    for (const auto& a : p.acks) {
+      proto::SubtaskStateHandle h;
+      h.ParseFromString(a.handle);
+      auto ss = subtask_stats(h, a.subtask, epoch_millis_of(self, a.at));
+      cs.max_alignment_nanos = std::max(cs.max_alignment_nanos,
+                                        ss.alignment_nanos);
+      cs.max_snapshot_nanos = std::max(cs.max_snapshot_nanos,
+                                       ss.snapshot_nanos);
+      cs.state_bytes += ss.state_bytes;
+      cs.subtasks.push_back(ss);
+    }
+    out.push_back(std::move(cs));
+  }
+  return out;
+}
+
 void complete(coordinator_pointer self,
               const checkpoint_tracker::completed& c) {
   auto& st = self->state;
@@ -159,14 +202,10 @@ void complete(coordinator_pointer self,
   for (size_t i = 0; i < c.handles.size(); ++i) {
     auto* sub = md.add_subtasks();
     sub->ParseFromString(c.handles[i]);
-    subtask_checkpoint_stats ss;
-    ss.execution = static_cast<uint32_t>(i);
-    ss.acked_at = i < c.acked_at.size() ? epoch_millis_of(self, c.acked_at[i])
-                                        : cs.triggered_at;
-    ss.alignment_nanos = static_cast<int64_t>(sub->alignment_nanos());
-    ss.snapshot_nanos = static_cast<int64_t>(sub->snapshot_nanos());
-    ss.state_bytes = sub->size();
-    cs.subtasks.push_back(ss);
+    cs.subtasks.push_back(subtask_stats(
+      *sub, i,
+      i < c.acked_at.size() ? epoch_millis_of(self, c.acked_at[i])
+                            : cs.triggered_at));
     cs.max_alignment_nanos = std::max(
       cs.max_alignment_nanos, static_cast<int64_t>(sub->alignment_nanos()));
     cs.max_snapshot_nanos = std::max(
@@ -280,6 +319,7 @@ coordinator_impl(coordinator_pointer self, job_id job,
       if (done)
         complete(self, *done);
     },
+    [=](info_atom) { return pending_stats(self); },
     [=](cancel_atom) {
       abort_checkpoints(self,
                         self->state.tracker->abort_all("the job stopped"));

@@ -912,7 +912,23 @@ job_master_actor::behavior_type job_master_impl(
         out.push_back(caf::actor_cast<caf::strong_actor_ptr>(ex.handle));
       return out;
     },
-    [=](info_atom) { return make_info(self); },
+    [=](info_atom) -> caf::result<job_info> {
+      auto& s = self->state;
+      if (!s.coordinator)
+        return make_info(self);
+      // The checkpoints in flight are the coordinator's to tell.
+      auto rp = self->make_response_promise<job_info>();
+      self->request(s.coordinator, caf::infinite, info_atom::value)
+        .then(
+          [self, rp](std::vector<checkpoint_stats>& pending) mutable {
+            auto info = make_info(self);
+            info.checkpoints_in_progress = pending.size();
+            info.pending_checkpoints = std::move(pending);
+            rp.deliver(std::move(info));
+          },
+          [self, rp](caf::error&) mutable { rp.deliver(make_info(self)); });
+      return rp;
+    },
   };
 }
 

@@ -87,6 +87,8 @@ void register_protocol(caf::actor_system_config& cfg) {
   cfg.add_message_type<subtask_info>("weir::subtask_info");
   cfg.add_message_type<failure_info>("weir::failure_info");
   cfg.add_message_type<checkpoint_stats>("weir::checkpoint_stats");
+  cfg.add_message_type<std::vector<checkpoint_stats>>(
+    "std::vector<weir::checkpoint_stats>");
   cfg.add_message_type<checkpoint_config_info>("weir::checkpoint_config_info");
   cfg.add_message_type<restore_info>("weir::restore_info");
   cfg.add_message_type<job_info>("weir::job_info");

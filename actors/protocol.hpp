@@ -409,6 +409,9 @@ struct job_info {
   /// The final counters of the subtasks of the current attempt that ended
   /// (finished, canceled, failed), each with its execution index.
   std::vector<task_metrics> final_metrics;
+  /// The checkpoints in flight (neither completed nor failed), oldest
+  /// first, with the subtasks that acknowledged them so far.
+  std::vector<checkpoint_stats> pending_checkpoints;
 };
 
 /// Checkpoints a job's details keep.
@@ -420,7 +423,7 @@ typename Inspector::result_type inspect(Inspector& f, job_info& x) {
            x.cause, x.transitions, x.subtasks, x.exceptions, x.checkpoints,
            x.checkpoints_completed, x.checkpoints_failed, x.tasks,
            x.checkpoints_in_progress, x.restores, x.checkpoint_config,
-           x.final_metrics);
+           x.final_metrics, x.pending_checkpoints);
 }
 
 /// Options of a submission that are not part of the JobSpec.
@@ -472,6 +475,9 @@ using checkpoint_coordinator_actor = caf::typed_actor<
   caf::reacts_to<ack_atom, uint64_t, uint32_t, std::string>,
   // Subtask `execution` could not take checkpoint `id`, for `reason`.
   caf::reacts_to<decline_atom, uint64_t, uint32_t, std::string>,
+  // The checkpoints in flight, oldest first, with the subtasks that
+  // acknowledged them so far.
+  caf::replies_to<info_atom>::with<std::vector<checkpoint_stats>>,
   // Stop: abort the checkpoints in flight, remove their files, exit.
   caf::reacts_to<cancel_atom>>;
 

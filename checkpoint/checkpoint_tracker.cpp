@@ -187,4 +187,18 @@ std::vector<uint64_t> checkpoint_tracker::pending_ids() const {
   return out;
 }
 
+std::vector<checkpoint_tracker::progress> checkpoint_tracker::in_flight() const {
+  std::vector<progress> out;
+  for (const auto& [id, p] : pending_) {
+    progress x;
+    x.id = id;
+    x.triggered = p.triggered;
+    for (size_t i = 0; i < p.handles.size(); ++i)
+      if (p.handles[i])
+        x.acks.push_back({i, *p.handles[i], p.acked_at[i]});
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 } // namespace weir

@@ -126,6 +126,22 @@ public:
   /// Ids of pending checkpoints, ascending.
   std::vector<uint64_t> pending_ids() const;
 
+  /// A pending checkpoint as far as it got: the subtasks that acknowledged
+  /// it, with their state handles and when.
+  struct progress {
+    uint64_t id = 0;
+    clock::time_point triggered;
+    struct ack {
+      size_t subtask = 0;
+      std::string handle;
+      clock::time_point at;
+    };
+    std::vector<ack> acks;
+  };
+
+  /// The pending checkpoints, ascending by id.
+  std::vector<progress> in_flight() const;
+
   /// The newest completed checkpoint, if any.
   const std::optional<completed>& latest() const {
     return latest_;

@@ -257,7 +257,9 @@ void progress_reporter::update(const json& job, const json& checkpoints,
     for (const auto& c : history) {
       auto id = static_cast<uint64_t>(int_at(c, "id"));
       kept.insert(id);
-      if (checkpoints_seen_.count(id) == 0)
+      // One still in flight is reported once it completed or failed.
+      if (checkpoints_seen_.count(id) == 0
+          && text_at(c, "status") != "IN_PROGRESS")
         fresh.push_back(&c);
     }
     // Forget what the statistics dropped, so that the set stays small.

@@ -290,10 +290,20 @@ json job_json(const job_info& info, const job_metrics* live = nullptr) {
   return j;
 }
 
-json checkpoint_json(const checkpoint_stats& c) {
+/// One checkpoint of a job with `subtasks` subtasks: completed, failed, or
+/// still in progress (neither completed nor failed).
+json checkpoint_json(const checkpoint_stats& c, size_t subtasks) {
   json j;
   j["id"] = c.id;
-  j["status"] = c.completed ? "COMPLETED" : "FAILED";
+  j["status"] = c.completed          ? "COMPLETED"
+                : !c.failure.empty() ? "FAILED"
+                                     : "IN_PROGRESS";
+  j["num_subtasks"] = subtasks;
+  j["num_acknowledged_subtasks"] = c.completed ? subtasks : c.subtasks.size();
+  int64_t latest_ack = -1;
+  for (const auto& ss : c.subtasks)
+    latest_ack = std::max(latest_ack, ss.acked_at);
+  j["latest_ack_timestamp"] = latest_ack;
   j["is_savepoint"] = c.savepoint;
   j["trigger_timestamp"] = c.triggered_at;
   j["end_to_end_duration"] = c.duration_nanos / 1000000;
@@ -342,9 +352,14 @@ json checkpoints_json(const job_info& info) {
                           {"is_savepoint", r.savepoint},
                           {"external_path", r.path}};
   json history = json::array();
+  // Newest first: those in flight, then the finished ones.
+  auto n = info.subtasks.size();
+  for (auto i = info.pending_checkpoints.rbegin();
+       i != info.pending_checkpoints.rend(); ++i)
+    history.push_back(checkpoint_json(*i, n));
   std::vector<int64_t> durations;
   for (auto i = info.checkpoints.rbegin(); i != info.checkpoints.rend(); ++i) {
-    auto c = checkpoint_json(*i);
+    auto c = checkpoint_json(*i, n);
     if (i->completed) {
       durations.push_back(i->duration_nanos / 1000000);
       if (latest["completed"].is_null())
@@ -1017,14 +1032,15 @@ http_response rest_api::checkpoint_details(const job_id& id,
   if (!info)
     return actor_failure(info.error());
   const checkpoint_stats* found = nullptr;
-  for (const auto& c : info->checkpoints)
-    if (std::to_string(c.id) == cid)
-      found = &c;
+  for (const auto* list : {&info->checkpoints, &info->pending_checkpoints})
+    for (const auto& c : *list)
+      if (std::to_string(c.id) == cid)
+        found = &c;
   if (!found)
     return fail(404, "job " + id.value + " keeps no checkpoint '" + cid
                        + "' (the newest " + std::to_string(checkpoint_history)
                        + " are kept)");
-  auto j = checkpoint_json(*found);
+  auto j = checkpoint_json(*found, info->subtasks.size());
   json tasks = json::object();
   for (size_t t = 0; t < info->tasks.size(); ++t) {
     const auto& task = info->tasks[t];

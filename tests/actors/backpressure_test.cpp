@@ -9,6 +9,7 @@
 
 #include "actors/test_cluster.hpp"
 #include "api/job_builder.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace weir;
 using namespace weir::test;
@@ -110,4 +111,67 @@ TEST_CASE_FIXTURE(cluster_fixture,
   run_until([&] { return res->has_value(); });
   REQUIRE(res->has_value());
   CHECK(res->value()->status == job_status::canceled);
+}
+
+TEST_CASE_FIXTURE(cluster_fixture,
+                  "a checkpoint stuck behind a starved sink shows which "
+                  "subtasks acknowledged it") {
+  temp_dir dir;
+  start(1, 1);
+  submit_options opts;
+  opts.data_plane.credits = 2;
+  opts.data_plane.batch_rows = 100;
+  auto spec = job_builder{"stuck"}
+                .vertex("numbers", "sequence", {}, 1)
+                .vertex("sink", "discard", {}, 1)
+                .rebalance("numbers", "sink")
+                .build();
+  auto* cp = spec.mutable_checkpointing();
+  cp->set_interval_ms(3600000);
+  cp->set_dir(dir / "chk");
+  auto id = submit(spec, opts);
+  REQUIRE(id);
+  auto tasks = deployed_tasks(*id, 2, 50);
+  REQUIRE(tasks.size() == 2);
+  auto sink = caf::actor_cast<task_actor>(tasks[1]);
+  auto* sink_ptr = caf::actor_cast<caf::abstract_actor*>(sink);
+  REQUIRE(run_except(sched, sink_ptr, 200000) < 200000);
+  // The source takes its snapshot at once; its barrier waits behind the
+  // batches the sink does not take.
+  auto chk = ask<uint64_t>(cluster.job_manager, trigger_atom::value, *id);
+  run_except(sched, sink_ptr, 10000);
+  REQUIRE(chk->has_value());
+  REQUIRE_MESSAGE(chk->value(), error_text(chk->value().error()));
+  auto stuck = *chk->value();
+  auto info = ask<job_info>(cluster.job_manager, info_atom::value, *id);
+  run_except(sched, sink_ptr, 10000);
+  REQUIRE(info->has_value());
+  REQUIRE(info->value());
+  {
+    const auto& ji = *info->value();
+    CHECK(ji.checkpoints_in_progress == 1);
+    REQUIRE(ji.pending_checkpoints.size() == 1);
+    const auto& p = ji.pending_checkpoints[0];
+    CHECK(p.id == stuck);
+    CHECK_FALSE(p.completed);
+    CHECK(p.failure.empty());
+    REQUIRE(p.subtasks.size() == 1);
+    CHECK(p.subtasks[0].execution == 0);
+  }
+  // Fed again, the sink takes the barrier and the checkpoint completes.
+  for (int round = 0; round < 200; ++round) {
+    sched.prioritize(sink);
+    sched.run_once();
+    run_except(sched, sink_ptr, 200000);
+  }
+  auto after = ask<job_info>(cluster.job_manager, info_atom::value, *id);
+  run_except(sched, sink_ptr, 10000);
+  REQUIRE(after->has_value());
+  REQUIRE(after->value());
+  CHECK(after->value()->pending_checkpoints.empty());
+  CHECK(after->value()->checkpoints_completed == 1);
+  caf::anon_send(cluster.job_manager, cancel_atom::value, *id);
+  auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
+  run_until([&] { return res->has_value(); });
+  REQUIRE(res->has_value());
 }

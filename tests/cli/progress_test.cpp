@@ -188,6 +188,14 @@ TEST_CASE("the log reports each checkpoint once, oldest first, and why one "
   CHECK_EQ(occurrences(out.str(), "checkpoint 5 failed: "), 1);
   CHECK_EQ(occurrences(out.str(), "checkpoint 6 completed"), 1);
   CHECK_EQ(occurrences(out.str(), "checkpoint 4 completed"), 1);
+  // One in flight waits until it completed.
+  auto in_flight = checkpoint(7, false, 8000);
+  in_flight["status"] = "IN_PROGRESS";
+  in_flight.erase("failure_message");
+  r.update(job, checkpoint_stats({in_flight, checkpoint(6, true, 7000)}), 800);
+  CHECK_EQ(occurrences(out.str(), "checkpoint 7 "), 0);
+  r.update(job, checkpoint_stats({checkpoint(7, true, 8000)}), 1000);
+  CHECK_EQ(occurrences(out.str(), "checkpoint 7 completed"), 1);
 }
 
 TEST_CASE("the log repeats the status line every ten seconds, not every "
