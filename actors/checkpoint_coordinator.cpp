@@ -171,10 +171,10 @@ std::vector<checkpoint_stats> pending_stats(coordinator_pointer self) {
       proto::SubtaskStateHandle h;
       h.ParseFromString(a.handle);
       auto ss = subtask_stats(h, a.subtask, epoch_millis_of(self, a.at));
-      cs.max_alignment_nanos = std::max(cs.max_alignment_nanos,
-                                        ss.alignment_nanos);
-      cs.max_snapshot_nanos = std::max(cs.max_snapshot_nanos,
-                                       ss.snapshot_nanos);
+      cs.max_alignment_nanos
+        = std::max(cs.max_alignment_nanos, ss.alignment_nanos);
+      cs.max_snapshot_nanos
+        = std::max(cs.max_snapshot_nanos, ss.snapshot_nanos);
       cs.state_bytes += ss.state_bytes;
       cs.subtasks.push_back(ss);
     }
@@ -202,10 +202,10 @@ void complete(coordinator_pointer self,
   for (size_t i = 0; i < c.handles.size(); ++i) {
     auto* sub = md.add_subtasks();
     sub->ParseFromString(c.handles[i]);
-    cs.subtasks.push_back(subtask_stats(
-      *sub, i,
-      i < c.acked_at.size() ? epoch_millis_of(self, c.acked_at[i])
-                            : cs.triggered_at));
+    cs.subtasks.push_back(subtask_stats(*sub, i,
+                                        i < c.acked_at.size()
+                                          ? epoch_millis_of(self, c.acked_at[i])
+                                          : cs.triggered_at));
     cs.max_alignment_nanos = std::max(
       cs.max_alignment_nanos, static_cast<int64_t>(sub->alignment_nanos()));
     cs.max_snapshot_nanos = std::max(

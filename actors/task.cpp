@@ -116,22 +116,19 @@ task_metrics current_metrics(task_pointer self) {
   m.batches_in_flight = m.queued_batches;
   for (auto ch : s.in->channels())
     m.batches_in_flight += static_cast<uint64_t>(s.in->outstanding(ch));
-  m.input_watermark = s.in->channels().empty()
-                        ? min_watermark
-                        : s.valve->current().watermark;
+  m.input_watermark
+    = s.in->channels().empty() ? min_watermark : s.valve->current().watermark;
   m.state_bytes = s.state_bytes;
   if (s.running) {
     auto now = self->clock().now();
     auto ns = [](auto d) {
-      return std::chrono::duration_cast<std::chrono::nanoseconds>(d)
-        .count();
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
     };
     m.running_nanos = ns(now - s.running_since);
     m.busy_nanos = ns(s.busy);
-    m.backpressured_nanos
-      = ns(s.backpressured
-           + (s.was_blocked ? now - s.blocked_since
-                            : std::chrono::nanoseconds{0}));
+    m.backpressured_nanos = ns(
+      s.backpressured
+      + (s.was_blocked ? now - s.blocked_since : std::chrono::nanoseconds{0}));
   }
   return m;
 }

@@ -187,7 +187,8 @@ std::vector<uint64_t> checkpoint_tracker::pending_ids() const {
   return out;
 }
 
-std::vector<checkpoint_tracker::progress> checkpoint_tracker::in_flight() const {
+std::vector<checkpoint_tracker::progress>
+checkpoint_tracker::in_flight() const {
   std::vector<progress> out;
   for (const auto& [id, p] : pending_) {
     progress x;

@@ -324,8 +324,7 @@ class local_monitor {
 public:
   local_monitor(std::ostream& err, std::mutex& mtx, progress_style style,
                 int width)
-    : mtx_(mtx),
-      reporter_(err, style, width, STDERR_FILENO),
+    : mtx_(mtx), reporter_(err, style, width, STDERR_FILENO),
       // The log prints a status line every 10 s: one reading a second
       // catches every transition and checkpoint soon enough.
       interval_(style == progress_style::live ? 200 : 1000) {
@@ -381,8 +380,8 @@ private:
       auto job = get(api, path);
       if (job.is_object()) {
         const auto& cp = job.value("checkpoints", nlohmann::json::object());
-        auto seen = cp.value("completed", int64_t{0})
-                    + cp.value("failed", int64_t{0});
+        auto seen
+          = cp.value("completed", int64_t{0}) + cp.value("failed", int64_t{0});
         if (seen != checkpoints_read) {
           auto c = get(api, path + "/checkpoints");
           if (c.is_object()) {

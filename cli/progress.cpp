@@ -70,8 +70,8 @@ bool parse_progress_style(const std::string& text, int fd,
   if (text == "live" || text == "auto") {
     const char* term = std::getenv("TERM");
     bool terminal = isatty(fd) == 1 && !(term && std::string{term} == "dumb");
-    style = terminal || text == "live" ? progress_style::live
-                                       : progress_style::log;
+    style
+      = terminal || text == "live" ? progress_style::live : progress_style::log;
     winsize ws{};
     width = terminal && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0
               ? ws.ws_col
@@ -128,9 +128,8 @@ job_progress job_progress::from_json(const json& job, const json& checkpoints) {
         p.records_in_per_second = std::max(p.records_in_per_second, 0.0) + rate;
       }
       if (feeding.count(id) == 0)
-        p.records_out_per_second
-          = std::max(p.records_out_per_second, 0.0)
-            + number_at(m, "read-records-per-second", 0);
+        p.records_out_per_second = std::max(p.records_out_per_second, 0.0)
+                                   + number_at(m, "read-records-per-second", 0);
       auto bp = int_at(m, "backPressuredTimeMsPerSecond", -1);
       if (bp > p.backpressure_ms) {
         p.backpressure_ms = bp;
@@ -197,8 +196,8 @@ std::string status_line(const job_progress& p) {
     os << " · checkpoint " << p.last_checkpoint;
     if (p.now > 0 && p.last_checkpoint_at > 0)
       os << " "
-         << human_duration_ms(std::max<int64_t>(
-              0, p.now - p.last_checkpoint_at - p.last_checkpoint_ms))
+         << human_duration_ms(std::max<int64_t>(0, p.now - p.last_checkpoint_at
+                                                     - p.last_checkpoint_ms))
          << " ago";
     os << " (" << human_duration_ms(p.last_checkpoint_ms) << ", "
        << human_bytes(p.last_checkpoint_bytes) << ")";
@@ -244,8 +243,7 @@ void progress_reporter::update(const json& job, const json& checkpoints,
   if (transitions.is_array()) {
     for (size_t i = transitions_seen_; i < transitions.size(); ++i) {
       const auto& t = transitions[i];
-      event(utc_clock(int_at(t, "timestamp")) + " job "
-            + text_at(t, "state"));
+      event(utc_clock(int_at(t, "timestamp")) + " job " + text_at(t, "state"));
     }
     transitions_seen_ = std::max(transitions_seen_, transitions.size());
   }
@@ -276,11 +274,11 @@ void progress_reporter::update(const json& job, const json& checkpoints,
       if (style_ == progress_style::live && text_at(*c, "status") == "COMPLETED"
           && member(*c, "is_savepoint") != true)
         continue;
-      auto kind = member(*c, "is_savepoint") == true ? "savepoint "
-                                                      : "checkpoint ";
+      auto kind
+        = member(*c, "is_savepoint") == true ? "savepoint " : "checkpoint ";
       auto at = int_at(*c, "trigger_timestamp");
-      std::string text = utc_clock(at + int_at(*c, "end_to_end_duration"))
-                         + " " + kind + std::to_string(id);
+      std::string text = utc_clock(at + int_at(*c, "end_to_end_duration")) + " "
+                         + kind + std::to_string(id);
       if (text_at(*c, "status") == "COMPLETED") {
         text += " completed in "
                 + human_duration_ms(int_at(*c, "end_to_end_duration")) + ", "
@@ -289,8 +287,8 @@ void progress_reporter::update(const json& job, const json& checkpoints,
         if (!path.empty())
           text += ": " + path;
       } else {
-        text = utc_clock(at) + " " + kind + std::to_string(id) + " failed: "
-               + text_at(*c, "failure_message");
+        text = utc_clock(at) + " " + kind + std::to_string(id)
+               + " failed: " + text_at(*c, "failure_message");
       }
       event(text);
     }

@@ -20,11 +20,9 @@ subtask_rates between(const task_metrics& before, const task_metrics& now) {
   r.bytes_in = per_second(before.bytes_in, now.bytes_in);
   r.bytes_out = per_second(before.bytes_out, now.bytes_out);
   for (size_t k = 0; k < now.operator_rows_out.size(); ++k)
-    r.operator_rows_out.push_back(
-      per_second(k < before.operator_rows_out.size()
-                   ? before.operator_rows_out[k]
-                   : 0,
-                 now.operator_rows_out[k]));
+    r.operator_rows_out.push_back(per_second(
+      k < before.operator_rows_out.size() ? before.operator_rows_out[k] : 0,
+      now.operator_rows_out[k]));
   auto ms_per_second = [span](int64_t a, int64_t b) {
     return std::clamp(static_cast<double>(b - a) * 1000.0 / span, 0.0, 1000.0);
   };

@@ -52,8 +52,9 @@ std::string prometheus_text::str() const {
     // HELP escapes backslashes and newlines, not quotes.
     std::string help;
     for (char c : f.help)
-      help += c == '\\' ? std::string{"\\\\"}
-                         : c == '\n' ? std::string{"\\n"} : std::string(1, c);
+      help += c == '\\'   ? std::string{"\\\\"}
+              : c == '\n' ? std::string{"\\n"}
+                          : std::string(1, c);
     out += "# HELP " + name + ' ' + help + '\n';
     out += "# TYPE " + name + ' ' + f.type + '\n';
     for (const auto& s : f.samples)

@@ -234,7 +234,8 @@ json vertex_json(const job_info& info, size_t t, const job_metrics* live) {
     json op = {{"name", task.operators[k]}};
     op["read-records"] = known ? json(in) : json(nullptr);
     op["write-records"] = known ? json(out) : json(nullptr);
-    op["read-records-per-second"] = known ? json(round1(in_rate)) : json(nullptr);
+    op["read-records-per-second"]
+      = known ? json(round1(in_rate)) : json(nullptr);
     op["write-records-per-second"]
       = known ? json(round1(out_rate)) : json(nullptr);
     ops.push_back(std::move(op));
@@ -335,13 +336,12 @@ json checkpoint_config_json(const checkpoint_config_info& c) {
 
 json checkpoints_json(const job_info& info) {
   json j;
-  j["counts"]
-    = {{"total", info.checkpoints_completed + info.checkpoints_failed
-                   + info.checkpoints_in_progress},
-       {"completed", info.checkpoints_completed},
-       {"failed", info.checkpoints_failed},
-       {"in_progress", info.checkpoints_in_progress},
-       {"restored", info.restores.count}};
+  j["counts"] = {{"total", info.checkpoints_completed + info.checkpoints_failed
+                             + info.checkpoints_in_progress},
+                 {"completed", info.checkpoints_completed},
+                 {"failed", info.checkpoints_failed},
+                 {"in_progress", info.checkpoints_in_progress},
+                 {"restored", info.restores.count}};
   json latest = {{"completed", nullptr},
                  {"savepoint", nullptr},
                  {"failed", nullptr},
@@ -1271,8 +1271,8 @@ http_response rest_api::prometheus() {
             task = &t;
         if (task == nullptr)
           continue;
-        for (size_t k = 0; k < m.operator_rows_out.size()
-                           && k < task->operators.size();
+        for (size_t k = 0;
+             k < m.operator_rows_out.size() && k < task->operators.size();
              ++k) {
           auto ol = ls;
           ol.emplace_back("operator_name", task->operators[k]);

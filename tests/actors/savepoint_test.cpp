@@ -119,8 +119,8 @@ TEST_CASE_FIXTURE(savepoint_fixture,
     auto second = run_stepped(*second_id);
     REQUIRE_MESSAGE(second.status == job_status::finished, second.cause);
     // Its statistics name the savepoint it started from.
-    auto info = ask<job_info>(cluster.job_manager, info_atom::value,
-                              *second_id);
+    auto info
+      = ask<job_info>(cluster.job_manager, info_atom::value, *second_id);
     sched.run();
     REQUIRE(info->has_value());
     REQUIRE(info->value());

@@ -76,9 +76,9 @@ size_t occurrences(const std::string& text, const std::string& what) {
 
 TEST_CASE("progress takes rates at the sources and sinks and the worst "
           "backpressure") {
-  auto p = job_progress::from_json(
-    job_details("RUNNING", json::array(), 4, 1),
-    checkpoint_stats({checkpoint(4, true, 97000)}));
+  auto p
+    = job_progress::from_json(job_details("RUNNING", json::array(), 4, 1),
+                              checkpoint_stats({checkpoint(4, true, 97000)}));
   CHECK_EQ(p.state, "RUNNING");
   CHECK_EQ(p.subtasks, 4);
   CHECK_EQ(p.subtasks_running, 3);
@@ -157,16 +157,16 @@ TEST_CASE("the log reports each checkpoint once, oldest first, and why one "
   std::ostringstream out;
   progress_reporter r{out, progress_style::log};
   auto job = job_details("RUNNING", json::array(), 2, 1);
-  r.update(job,
-           checkpoint_stats({checkpoint(3, false, 5000),
-                             checkpoint(2, true, 4000),
-                             checkpoint(1, true, 3000)}),
-           0);
-  r.update(job,
-           checkpoint_stats({checkpoint(4, true, 6000),
-                             checkpoint(3, false, 5000),
-                             checkpoint(2, true, 4000)}),
-           200);
+  r.update(
+    job,
+    checkpoint_stats({checkpoint(3, false, 5000), checkpoint(2, true, 4000),
+                      checkpoint(1, true, 3000)}),
+    0);
+  r.update(
+    job,
+    checkpoint_stats({checkpoint(4, true, 6000), checkpoint(3, false, 5000),
+                      checkpoint(2, true, 4000)}),
+    200);
   auto text = out.str();
   for (auto id : {"1", "2", "4"})
     CHECK_EQ(occurrences(text, std::string{"checkpoint "} + id
@@ -177,14 +177,15 @@ TEST_CASE("the log reports each checkpoint once, oldest first, and why one "
   CHECK(text.find("checkpoint 3 ") < text.find("checkpoint 4 "));
   // A failure that comes after a later checkpoint completed (a timeout,
   // say) is reported all the same.
-  r.update(job, checkpoint_stats({checkpoint(6, true, 7000),
-                                  checkpoint(4, true, 6000)}),
-           400);
-  r.update(job,
-           checkpoint_stats({checkpoint(6, true, 7000),
-                             checkpoint(5, false, 6500),
-                             checkpoint(4, true, 6000)}),
-           600);
+  r.update(
+    job,
+    checkpoint_stats({checkpoint(6, true, 7000), checkpoint(4, true, 6000)}),
+    400);
+  r.update(
+    job,
+    checkpoint_stats({checkpoint(6, true, 7000), checkpoint(5, false, 6500),
+                      checkpoint(4, true, 6000)}),
+    600);
   CHECK_EQ(occurrences(out.str(), "checkpoint 5 failed: "), 1);
   CHECK_EQ(occurrences(out.str(), "checkpoint 6 completed"), 1);
   CHECK_EQ(occurrences(out.str(), "checkpoint 4 completed"), 1);
@@ -222,8 +223,7 @@ TEST_CASE("the live line is redrawn in place, cut to the terminal's width, "
   CHECK_EQ(line.find('\n'), std::string::npos);
   CHECK(line.size() < 40 + 2); // "…" takes three bytes, one column
   CHECK(line.find("…") != std::string::npos);
-  r.update(job_details("RUNNING", {transition("RUNNING", 1000)}), nullptr,
-           200);
+  r.update(job_details("RUNNING", {transition("RUNNING", 1000)}), nullptr, 200);
   auto text = out.str().substr(first.size());
   // The line is cleared, the event printed on a line of its own, the line
   // drawn again.
@@ -235,9 +235,10 @@ TEST_CASE("the live line is redrawn in place, cut to the terminal's width, "
   // Completed checkpoints stay in the status line; a failed one gets a
   // line of its own.
   auto before = out.str().size();
-  r.update(job, checkpoint_stats({checkpoint(2, false, 3000),
-                                  checkpoint(1, true, 2000)}),
-           400);
+  r.update(
+    job,
+    checkpoint_stats({checkpoint(2, false, 3000), checkpoint(1, true, 2000)}),
+    400);
   auto added = out.str().substr(before);
   CHECK_EQ(occurrences(added, "checkpoint 1 completed"), 0);
   CHECK_EQ(occurrences(added, "weir: 00:00:03.000 checkpoint 2 failed: "), 1);

@@ -10,8 +10,7 @@ constexpr int64_t second = 1000000000;
 
 /// A reading after `running` ns of which `busy` were spent processing and
 /// `bp` waiting for credit, with `rows` records in and out.
-task_metrics reading(int64_t running, int64_t busy, int64_t bp,
-                     uint64_t rows) {
+task_metrics reading(int64_t running, int64_t busy, int64_t bp, uint64_t rows) {
   task_metrics m;
   m.running_nanos = running;
   m.busy_nanos = busy;
@@ -27,7 +26,8 @@ task_metrics reading(int64_t running, int64_t busy, int64_t bp,
 
 TEST_CASE("the first reading of a subtask gives averages over its run") {
   metric_rates rates;
-  auto r = rates.update("job", 0, "a", reading(4 * second, second, 2 * second, 800));
+  auto r
+    = rates.update("job", 0, "a", reading(4 * second, second, 2 * second, 800));
   CHECK_EQ(r.rows_in, doctest::Approx(200));
   CHECK_EQ(r.bytes_out, doctest::Approx(4000));
   CHECK_EQ(r.busy_ms, doctest::Approx(250));
@@ -39,14 +39,13 @@ TEST_CASE("rates come from the span between readings a window apart") {
   metric_rates rates{second};
   rates.update("job", 0, "a", reading(10 * second, 0, 0, 1000));
   // Less than a window later: the same figures, however often asked.
-  auto early = rates.update("job", 0, "a", reading(10 * second + second / 2,
-                                              second / 2, 0, 9000));
+  auto early = rates.update(
+    "job", 0, "a", reading(10 * second + second / 2, second / 2, 0, 9000));
   CHECK_EQ(early.rows_out, doctest::Approx(100));
   // A window after the kept reading: 2000 rows and 900 ms of
   // backpressure in 1 s.
-  auto r = rates.update("job", 0, "a",
-                        reading(11 * second, second / 10,
-                                second * 9 / 10, 3000));
+  auto r = rates.update(
+    "job", 0, "a", reading(11 * second, second / 10, second * 9 / 10, 3000));
   CHECK_EQ(r.rows_out, doctest::Approx(2000));
   CHECK_EQ(r.backpressured_ms, doctest::Approx(900));
   CHECK_EQ(r.busy_ms, doctest::Approx(100));
@@ -58,7 +57,8 @@ TEST_CASE("busy, backpressured and idle time add up to a second") {
   metric_rates rates;
   // A clock that lets busy and backpressured overlap a little (both are
   // measured around the same handler) must not push idle below zero.
-  auto r = rates.update("job", 0, "a", reading(second, 700000000, 600000000, 1));
+  auto r
+    = rates.update("job", 0, "a", reading(second, 700000000, 600000000, 1));
   CHECK_EQ(r.backpressured_ms, doctest::Approx(600));
   CHECK_EQ(r.busy_ms, doctest::Approx(400));
   CHECK_EQ(r.idle_ms, doctest::Approx(0));

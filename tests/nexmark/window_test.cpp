@@ -232,7 +232,6 @@ int64_t disorder_of(const std::vector<row>& rows, size_t parallelism = 2) {
   return most;
 }
 
-
 /// The window columns of [start, end).
 void add_window(row& r, int64_t start, int64_t end) {
   r.emplace_back(timestamp{start});

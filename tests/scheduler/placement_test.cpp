@@ -12,7 +12,6 @@
 using namespace weir;
 using namespace weir::test;
 
-
 namespace {
 
 using slots = std::vector<slot_ref>;

@@ -126,15 +126,16 @@ TEST_CASE("the dashboard draws a running job, updates its rates, watermarks "
                      + "[1].querySelector('.vertex-watermark').textContent !== "
                      + watermark.dump() + " && " + newest_checkpoint + " > "
                      + checkpoint.dump() + ";"));
-  CHECK(b.wait_until("return " + count_of("#checkpoint-chart .cp-bar")
-                     + " >= 2;"));
+  CHECK(
+    b.wait_until("return " + count_of("#checkpoint-chart .cp-bar") + " >= 2;"));
   // Throughput over time: a line per vertex once two samples came.
   CHECK(b.wait_until("return " + count_of("#throughput-chart .tp-line")
                      + " === 3;"));
   // The table shows the newest 20 checkpoints; the rest on request.
-  REQUIRE(b.wait_until("return " + count_of("#cp-rows tr.checkpoint-row")
-                       + " === 20 && !!document.querySelector('[data-cp-all]');",
-                       std::chrono::seconds{30}));
+  REQUIRE(
+    b.wait_until("return " + count_of("#cp-rows tr.checkpoint-row")
+                   + " === 20 && !!document.querySelector('[data-cp-all]');",
+                 std::chrono::seconds{30}));
   b.click("[data-cp-all]");
   CHECK(b.wait_until("return " + count_of("#cp-rows tr.checkpoint-row")
                      + " > 20;"));
@@ -173,15 +174,15 @@ TEST_CASE("the dashboard draws a running job, updates its rates, watermarks "
   // Savepoint, then cancel, with the page's own buttons.
   b.open(url(c, "#/jobs/" + id));
   REQUIRE(b.wait_until("return !!document.getElementById('trigger-savepoint')"
-                       " && " + text_of("job-state") + " === 'RUNNING';"));
+                       " && "
+                       + text_of("job-state") + " === 'RUNNING';"));
   b.click("#trigger-savepoint");
   REQUIRE(b.wait_until("return (document.querySelector('.savepoint-location')"
                        " || {}).textContent > '';",
                        std::chrono::seconds{30}));
-  auto location
-    = b.run("return document.querySelector('.savepoint-location')"
-            ".textContent;")
-        .get<std::string>();
+  auto location = b.run("return document.querySelector('.savepoint-location')"
+                        ".textContent;")
+                    .get<std::string>();
   CHECK_NE(location.find(c.dir() / "savepoints"), std::string::npos);
   b.click("#cancel-job");
   REQUIRE(b.wait_until("return !document.getElementById('confirm-dialog')"

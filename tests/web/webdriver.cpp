@@ -38,10 +38,10 @@ browser::browser(int width, int height) : width_(width), height_(height) {
   auto log = dir_ / "chromedriver.log";
   driver_ = std::make_unique<weir_process>(
     program_path{"/bin/sh"},
-    std::vector<std::string>{
-      "-c", "exec " + std::string{chromedriver_binary}
-              + " --port=" + std::to_string(port_) + " --allowed-ips=127.0.0.1"
-              + " >" + shell_quoted(log) + " 2>&1"},
+    std::vector<std::string>{"-c", "exec " + std::string{chromedriver_binary}
+                                     + " --port=" + std::to_string(port_)
+                                     + " --allowed-ips=127.0.0.1" + " >"
+                                     + shell_quoted(log) + " 2>&1"},
     std::chrono::minutes{5});
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
   for (;;) {
@@ -59,26 +59,26 @@ browser::browser(int width, int height) : width_(width), height_(height) {
   }
   // As root in a container: no sandbox. No background networking: the
   // machine may have no route out, and the test needs none.
-  nlohmann::json args = {
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-    "--hide-scrollbars",
-    "--force-device-scale-factor=1",
-    "--user-data-dir=" + (dir_ / "profile"),
-    "--window-size=" + std::to_string(width) + "," + std::to_string(height)};
-  nlohmann::json caps = {
-    {"capabilities",
-     {{"alwaysMatch",
-       {{"browserName", "chrome"},
-        {"goog:chromeOptions",
-         {{"binary", chromium_binary}, {"args", args}}}}}}}};
+  nlohmann::json args
+    = {"--headless=new",
+       "--no-sandbox",
+       "--disable-gpu",
+       "--disable-dev-shm-usage",
+       "--disable-background-networking",
+       "--disable-component-update",
+       "--disable-sync",
+       "--disable-quic",
+       "--no-first-run",
+       "--hide-scrollbars",
+       "--force-device-scale-factor=1",
+       "--user-data-dir=" + (dir_ / "profile"),
+       "--window-size=" + std::to_string(width) + "," + std::to_string(height)};
+  nlohmann::json caps
+    = {{"capabilities",
+        {{"alwaysMatch",
+          {{"browserName", "chrome"},
+           {"goog:chromeOptions",
+            {{"binary", chromium_binary}, {"args", args}}}}}}}};
   auto v = call("POST", "/session", caps);
   session_ = v.value("sessionId", "");
   if (session_.empty())
@@ -95,8 +95,7 @@ browser::~browser() {
   }
 }
 
-nlohmann::json browser::call(const std::string& method,
-                             const std::string& path,
+nlohmann::json browser::call(const std::string& method, const std::string& path,
                              const nlohmann::json& body) {
   httplib::Client c{"127.0.0.1", port_};
   c.set_connection_timeout(std::chrono::seconds{5});
@@ -118,11 +117,10 @@ nlohmann::json browser::call(const std::string& method,
                              + ": not a WebDriver answer: " + res->body);
   const auto& v = j["value"];
   if (res->status != 200) {
-    auto what = v.is_object() ? v.value("error", "") + ": "
-                                  + v.value("message", "")
-                              : v.dump();
-    throw std::runtime_error("WebDriver " + method + " " + path + ": "
-                             + what);
+    auto what = v.is_object()
+                  ? v.value("error", "") + ": " + v.value("message", "")
+                  : v.dump();
+    throw std::runtime_error("WebDriver " + method + " " + path + ": " + what);
   }
   return v;
 }
