@@ -140,16 +140,20 @@ caf::expected<uint64_t> trigger(coordinator_pointer self, bool forced = false) {
   return *id;
 }
 
-/// One subtask's part of a checkpoint, from its state handle.
-subtask_checkpoint_stats subtask_stats(const proto::SubtaskStateHandle& h,
-                                       size_t execution, int64_t acked_at) {
+/// Adds subtask `execution`'s part, from its state handle, to checkpoint
+/// `cs`: its line, the longest alignment and snapshot, the size.
+void add_subtask(checkpoint_stats& cs, const proto::SubtaskStateHandle& h,
+                 size_t execution, int64_t acked_at) {
   subtask_checkpoint_stats ss;
   ss.execution = static_cast<uint32_t>(execution);
   ss.acked_at = acked_at;
   ss.alignment_nanos = static_cast<int64_t>(h.alignment_nanos());
   ss.snapshot_nanos = static_cast<int64_t>(h.snapshot_nanos());
   ss.state_bytes = h.size();
-  return ss;
+  cs.max_alignment_nanos = std::max(cs.max_alignment_nanos, ss.alignment_nanos);
+  cs.max_snapshot_nanos = std::max(cs.max_snapshot_nanos, ss.snapshot_nanos);
+  cs.state_bytes += ss.state_bytes;
+  cs.subtasks.push_back(ss);
 }
 
 /// The checkpoints in flight, as far as they got.
@@ -170,13 +174,7 @@ std::vector<checkpoint_stats> pending_stats(coordinator_pointer self) {
     for (const auto& a : p.acks) {
       proto::SubtaskStateHandle h;
       h.ParseFromString(a.handle);
-      auto ss = subtask_stats(h, a.subtask, epoch_millis_of(self, a.at));
-      cs.max_alignment_nanos
-        = std::max(cs.max_alignment_nanos, ss.alignment_nanos);
-      cs.max_snapshot_nanos
-        = std::max(cs.max_snapshot_nanos, ss.snapshot_nanos);
-      cs.state_bytes += ss.state_bytes;
-      cs.subtasks.push_back(ss);
+      add_subtask(cs, h, a.subtask, epoch_millis_of(self, a.at));
     }
     out.push_back(std::move(cs));
   }
@@ -202,15 +200,9 @@ void complete(coordinator_pointer self,
   for (size_t i = 0; i < c.handles.size(); ++i) {
     auto* sub = md.add_subtasks();
     sub->ParseFromString(c.handles[i]);
-    cs.subtasks.push_back(subtask_stats(*sub, i,
-                                        i < c.acked_at.size()
-                                          ? epoch_millis_of(self, c.acked_at[i])
-                                          : cs.triggered_at));
-    cs.max_alignment_nanos = std::max(
-      cs.max_alignment_nanos, static_cast<int64_t>(sub->alignment_nanos()));
-    cs.max_snapshot_nanos = std::max(
-      cs.max_snapshot_nanos, static_cast<int64_t>(sub->snapshot_nanos()));
-    cs.state_bytes += sub->size();
+    add_subtask(cs, *sub, i,
+                i < c.acked_at.size() ? epoch_millis_of(self, c.acked_at[i])
+                                      : cs.triggered_at);
   }
   if (auto err = st.store->complete(std::move(md))) {
     // The state is written but the checkpoint is not usable: a failure.

@@ -6,7 +6,6 @@
 #include <map>
 #include <optional>
 #include <random>
-#include <set>
 
 #include <caf/actor_ostream.hpp>
 #include <caf/actor_system.hpp>
@@ -84,8 +83,6 @@ struct job_master_state {
   bool stopping = false;
   /// The highest checkpoint id any coordinator of the job triggered.
   uint64_t last_checkpoint_id = 0;
-  /// Checkpoints the current coordinator triggered that are still open.
-  std::set<uint64_t> in_progress;
   /// Deployments from a checkpoint or savepoint, and the latest one.
   restore_info restores;
   /// Whether the restore point being deployed is the submitted savepoint.
@@ -140,7 +137,6 @@ job_info make_info(jm_pointer self) {
   info.checkpoints.assign(s.checkpoints.begin(), s.checkpoints.end());
   info.checkpoints_completed = s.checkpoints_completed;
   info.checkpoints_failed = s.checkpoints_failed;
-  info.checkpoints_in_progress = s.in_progress.size();
   info.restores = s.restores;
   for (const auto& ex : s.executions)
     if (ex.final_metrics)
@@ -170,11 +166,8 @@ void move_job(jm_pointer self, job_status to) {
     return;
   }
   // The final details first: whoever learns of the end may ask for them.
-  // A checkpoint still open now never completes.
-  if (is_terminal(to)) {
-    st.in_progress.clear();
+  if (is_terminal(to))
     self->send(st.listener, info_atom::value, make_info(self));
-  }
   self->send(st.listener, job_state_atom::value, st.id, to,
              to == job_status::failed ? st.cause : std::string{});
 }
@@ -219,8 +212,6 @@ void stop_coordinator(jm_pointer self) {
     return;
   auto c = std::move(st.coordinator);
   st.coordinator = nullptr;
-  // Its open checkpoints are aborted with it.
-  st.in_progress.clear();
   self->demonitor(c.address());
   // It removes the files of checkpoints still in flight, then exits.
   self->send(c, cancel_atom::value);
@@ -836,7 +827,6 @@ job_master_actor::behavior_type job_master_impl(
     [=](fail_atom, const std::string& cause) { fail_job(self, cause); },
     [=](complete_atom, checkpoint_stats& cs) {
       auto& s = self->state;
-      s.in_progress.erase(cs.id);
       if (cs.completed)
         ++s.checkpoints_completed;
       else
@@ -848,11 +838,6 @@ job_master_actor::behavior_type job_master_impl(
     [=](triggered_atom, uint64_t id) {
       auto& s = self->state;
       s.last_checkpoint_id = std::max(s.last_checkpoint_id, id);
-      // A stopped coordinator's late word opens nothing.
-      if (s.coordinator
-          && self->current_sender()
-               == caf::actor_cast<caf::strong_actor_ptr>(s.coordinator))
-        s.in_progress.insert(id);
     },
     [=](trigger_atom) -> caf::result<uint64_t> {
       if (auto err = check_checkpointable(self))
@@ -922,7 +907,6 @@ job_master_actor::behavior_type job_master_impl(
         .then(
           [self, rp](std::vector<checkpoint_stats>& pending) mutable {
             auto info = make_info(self);
-            info.checkpoints_in_progress = pending.size();
             info.pending_checkpoints = std::move(pending);
             rp.deliver(std::move(info));
           },

@@ -402,8 +402,6 @@ struct job_info {
   uint64_t checkpoints_failed = 0;
   /// The chained tasks, by task index (empty before the plan exists).
   std::vector<task_info> tasks;
-  /// Checkpoints triggered and neither completed nor failed yet.
-  uint64_t checkpoints_in_progress = 0;
   restore_info restores;
   checkpoint_config_info checkpoint_config;
   /// The final counters of the subtasks of the current attempt that ended
@@ -421,9 +419,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_info& x) {
   return f(caf::meta::type_name("weir::job_info"), x.id, x.name, x.status,
            x.cause, x.transitions, x.subtasks, x.exceptions, x.checkpoints,
-           x.checkpoints_completed, x.checkpoints_failed, x.tasks,
-           x.checkpoints_in_progress, x.restores, x.checkpoint_config,
-           x.final_metrics, x.pending_checkpoints);
+           x.checkpoints_completed, x.checkpoints_failed, x.tasks, x.restores,
+           x.checkpoint_config, x.final_metrics, x.pending_checkpoints);
 }
 
 /// Options of a submission that are not part of the JobSpec.

@@ -444,8 +444,11 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
     std::lock_guard<std::mutex> guard{mtx};
     reporter.emplace(err, style, width, STDERR_FILENO);
   }
-  int64_t checkpoints_read = -1;
-  json checkpoints;
+  checkpoint_reader checkpoints{"/jobs/" + id};
+  auto get = [&client](const std::string& path) {
+    auto a = client.get(path);
+    return a.error.empty() ? std::move(a.body) : json{};
+  };
   bool asked_to_end = false;
   std::optional<std::string> stop_request;
   bool stop_failed = false;
@@ -495,19 +498,10 @@ int cmd_remote_run(const std::vector<std::string>& args, std::ostream& out,
     if (!a.error.empty())
       return failure("run", a, err);
     auto state = text_of(a.body, "state");
-    // The checkpoint statistics change only with the counts.
-    const auto& counts = a.body.value("checkpoints", json::object());
-    auto seen = int_of(counts, "completed") + int_of(counts, "failed");
-    if (seen != checkpoints_read) {
-      auto c = client.get("/jobs/" + id + "/checkpoints");
-      if (c.error.empty()) {
-        checkpoints = std::move(c.body);
-        checkpoints_read = seen;
-      }
-    }
+    const auto& stats = checkpoints.update(a.body, get);
     {
       std::lock_guard<std::mutex> guard{mtx};
-      reporter->update(a.body, checkpoints, steady_millis());
+      reporter->update(a.body, stats, steady_millis());
       if (terminal_state(state))
         reporter->clear();
     }

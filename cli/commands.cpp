@@ -367,9 +367,8 @@ public:
 private:
   void run(const job_id& id, rest_api_context ctx) {
     rest_api api{std::move(ctx)};
-    auto path = "/jobs/" + id.value;
-    int64_t checkpoints_read = -1;
-    nlohmann::json checkpoints;
+    checkpoint_reader checkpoints{"/jobs/" + id.value};
+    auto read = [&api](const std::string& path) { return get(api, path); };
     for (bool last = false; !last;) {
       {
         // One more reading after the stop request: the terminal state and
@@ -377,23 +376,14 @@ private:
         std::lock_guard<std::mutex> guard{stop_mtx_};
         last = stopping_;
       }
-      auto job = get(api, path);
+      auto job = get(api, "/jobs/" + id.value);
       if (job.is_object()) {
-        const auto& cp = job.value("checkpoints", nlohmann::json::object());
-        auto seen
-          = cp.value("completed", int64_t{0}) + cp.value("failed", int64_t{0});
-        if (seen != checkpoints_read) {
-          auto c = get(api, path + "/checkpoints");
-          if (c.is_object()) {
-            checkpoints = std::move(c);
-            checkpoints_read = seen;
-          }
-        }
+        const auto& stats = checkpoints.update(job, read);
         auto clock = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::steady_clock::now().time_since_epoch())
                        .count();
         std::lock_guard<std::mutex> guard{mtx_};
-        reporter_.update(job, checkpoints, clock);
+        reporter_.update(job, stats, clock);
       }
       std::unique_lock<std::mutex> guard{stop_mtx_};
       stopped_.wait_for(guard, interval_, [this] { return stopping_; });

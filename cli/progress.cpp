@@ -218,6 +218,19 @@ std::string status_line(const job_progress& p) {
   return os.str();
 }
 
+const json& checkpoint_reader::update(const json& job, const getter& get) {
+  const auto& counts = member(job, "checkpoints");
+  auto counted = int_at(counts, "completed") + int_at(counts, "failed");
+  if (counted != counted_) {
+    auto stats = get(path_ + "/checkpoints");
+    if (stats.is_object()) {
+      stats_ = std::move(stats);
+      counted_ = counted;
+    }
+  }
+  return stats_;
+}
+
 progress_reporter::progress_reporter(std::ostream& out, progress_style style,
                                      int width, int fd)
   : out_(out), style_(style), width_(std::max(width, 20)), fd_(fd) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <set>
 #include <string>
@@ -81,6 +82,27 @@ std::string human_bytes(uint64_t bytes);
 
 /// Formats epoch milliseconds as "01:12:31.120" (UTC).
 std::string utc_clock(int64_t epoch_ms);
+
+/// A job's checkpoint statistics for a progress_reporter, asked for again
+/// (GET /jobs/{id}/checkpoints) only when the job's details show that a
+/// checkpoint completed or failed since. Used by one thread.
+class checkpoint_reader {
+public:
+  /// Answers GET `path` with the body, or null when it failed.
+  using getter = std::function<nlohmann::json(const std::string& path)>;
+
+  explicit checkpoint_reader(std::string job_path)
+    : path_(std::move(job_path)) {
+  }
+
+  /// The statistics that go with `job`, the job's details just read.
+  const nlohmann::json& update(const nlohmann::json& job, const getter& get);
+
+private:
+  std::string path_;
+  int64_t counted_ = -1;
+  nlohmann::json stats_;
+};
 
 /// Shows a job's progress on a stream while `weir run` waits for it:
 /// every state transition (from the job's timestamped history, so none is

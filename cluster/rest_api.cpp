@@ -336,11 +336,12 @@ json checkpoint_config_json(const checkpoint_config_info& c) {
 
 json checkpoints_json(const job_info& info) {
   json j;
+  auto in_progress = info.pending_checkpoints.size();
   j["counts"] = {{"total", info.checkpoints_completed + info.checkpoints_failed
-                             + info.checkpoints_in_progress},
+                             + in_progress},
                  {"completed", info.checkpoints_completed},
                  {"failed", info.checkpoints_failed},
-                 {"in_progress", info.checkpoints_in_progress},
+                 {"in_progress", in_progress},
                  {"restored", info.restores.count}};
   json latest = {{"completed", nullptr},
                  {"savepoint", nullptr},
@@ -662,7 +663,7 @@ http_response rest_api::job(const job_id& id, const std::string& sub) {
   if (sub == "exceptions")
     return reply(200, exceptions_json(*info));
   auto live = read_metrics(*info);
-  return reply(200, job_json(*info, live ? &*live : nullptr));
+  return reply(200, job_json(*info, &live));
 }
 
 http_response rest_api::plan(const job_id& id) {
@@ -914,7 +915,7 @@ http_response rest_api::upload(const std::string& body) {
   return reply(200, {{"id", *id}, {"size", body.size()}});
 }
 
-std::optional<job_metrics> rest_api::read_metrics(const job_info& info) {
+job_metrics rest_api::read_metrics(const job_info& info) {
   job_metrics out;
   auto n = info.subtasks.size();
   out.readings.resize(n);
@@ -979,7 +980,7 @@ http_response rest_api::vertex(const job_id& id, const std::string& vid,
                   + std::to_string(static_cast<int64_t>(info->tasks.size()) - 1)
                   + ")");
   auto live = read_metrics(*info);
-  auto v = vertex_json(*info, t, live ? &*live : nullptr);
+  auto v = vertex_json(*info, t, &live);
   auto now = now_millis();
   if (sub.empty()) {
     v["now"] = now;
@@ -1019,7 +1020,7 @@ http_response rest_api::vertex(const job_id& id, const std::string& vid,
   }
   if (!v["metrics"].is_null())
     level = v["metrics"]["backpressure-level"];
-  return reply(200, {{"status", live ? "ok" : "deprecated"},
+  return reply(200, {{"status", "ok"},
                      {"backpressureLevel", level},
                      {"end-timestamp", now},
                      {"subtasks", subs}});
@@ -1230,13 +1231,11 @@ http_response rest_api::prometheus() {
         break;
       }
       auto live = read_metrics(*info);
-      if (!live)
-        continue;
-      for (size_t e = 0; e < live->readings.size(); ++e) {
-        if (!live->readings[e] || e >= info->subtasks.size())
+      for (size_t e = 0; e < live.readings.size(); ++e) {
+        if (!live.readings[e] || e >= info->subtasks.size())
           continue;
-        const auto& m = *live->readings[e];
-        const auto& r = live->rates[e];
+        const auto& m = *live.readings[e];
+        const auto& r = live.rates[e];
         const auto& sub = info->subtasks[e];
         labels ls = jl;
         ls.emplace_back("task_name", sub.task);

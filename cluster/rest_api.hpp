@@ -124,8 +124,9 @@ private:
                        const std::string& sub);
   http_response checkpoint_details(const job_id& id, const std::string& cid);
 
-  /// Reads the metrics of every subtask of a job that is not terminal.
-  std::optional<job_metrics> read_metrics(const job_info& info);
+  /// The metrics of every subtask of a job: read from the running ones,
+  /// the final counters of those that ended.
+  job_metrics read_metrics(const job_info& info);
   http_response upload(const std::string& body);
 
   /// Savepoint operations by trigger id; shared with the actors that

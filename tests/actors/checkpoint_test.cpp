@@ -221,7 +221,7 @@ TEST_CASE_FIXTURE(cluster_fixture,
         != std::string::npos);
   CHECK_FALSE(ji.restores.savepoint);
   CHECK(ji.restores.at >= ji.transitions[2].second);
-  CHECK(ji.checkpoints_in_progress == 0);
+  CHECK(ji.pending_checkpoints.empty());
 }
 
 TEST_CASE_FIXTURE(cluster_fixture,

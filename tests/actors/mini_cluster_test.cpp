@@ -221,16 +221,12 @@ TEST_CASE_FIXTURE(cluster_fixture,
                 .rebalance("numbers", "small")
                 .forward("small", "sink")
                 .build();
-  auto id = submit(spec);
-  REQUIRE(id);
-  auto res = ask<job_result>(cluster.job_manager, wait_atom::value, *id);
-  run_until([&] { return res->has_value(); });
-  REQUIRE(res->has_value());
-  REQUIRE(res->value()->status == job_status::finished);
-  auto info = ask<job_info>(cluster.job_manager, info_atom::value, *id);
-  sched.run();
-  REQUIRE(info->has_value());
-  const auto& ji = *info->value();
+  auto res = run_job(spec);
+  REQUIRE(res);
+  REQUIRE(res->status == job_status::finished);
+  auto info = details(res->id);
+  REQUIRE(info);
+  const auto& ji = *info;
   REQUIRE(ji.final_metrics.size() == ji.subtasks.size());
   uint64_t emitted = 0, filtered_in = 0, kept = 0;
   for (const auto& m : ji.final_metrics) {

@@ -168,6 +168,15 @@ struct cluster_fixture : deterministic_fixture {
                              "job did not end: the cluster went idle");
     return **res;
   }
+
+  /// The details of job `id`, stepping the cluster until they come.
+  std::optional<job_info> details(const job_id& id) {
+    auto info = ask<job_info>(cluster.job_manager, info_atom::value, id);
+    sched.run();
+    if (!info->has_value() || !info->value())
+      return std::nullopt;
+    return *info->value();
+  }
 };
 
 } // namespace weir::test

@@ -118,6 +118,39 @@ TEST_CASE("progress of a job without metrics or checkpoints says so") {
   CHECK_EQ(q.last_checkpoint, 0u);
 }
 
+TEST_CASE("checkpoint statistics are read again only when a checkpoint "
+          "completed or failed") {
+  checkpoint_reader reader{"/jobs/x"};
+  std::vector<std::string> asked;
+  int answer = 0;
+  auto get = [&](const std::string& path) {
+    asked.push_back(path);
+    return json{{"answer", ++answer}};
+  };
+  CHECK_EQ(reader.update(job_details("RUNNING", json::array(), 0, 0), get)
+             .at("answer"),
+           1);
+  CHECK_EQ(reader.update(job_details("RUNNING", json::array(), 0, 0), get)
+             .at("answer"),
+           1);
+  CHECK_EQ(reader.update(job_details("RUNNING", json::array(), 1, 0), get)
+             .at("answer"),
+           2);
+  CHECK_EQ(reader.update(job_details("RUNNING", json::array(), 1, 1), get)
+             .at("answer"),
+           3);
+  CHECK_EQ(asked, std::vector<std::string>(3, "/jobs/x/checkpoints"));
+  // A failed read keeps the last statistics and tries again next time.
+  auto failing = [&](const std::string& path) {
+    asked.push_back(path);
+    return json{};
+  };
+  auto counts = job_details("RUNNING", json::array(), 2, 1);
+  CHECK_EQ(reader.update(counts, failing).at("answer"), 3);
+  CHECK_EQ(reader.update(counts, get).at("answer"), 4);
+  CHECK_EQ(asked.size(), 5u);
+}
+
 TEST_CASE("numbers and sizes read as people write them") {
   CHECK_EQ(human_count(0), "0");
   CHECK_EQ(human_count(2.5), "2.5");

@@ -162,7 +162,8 @@ TEST_CASE("a running job's metrics are served per vertex, subtask, operator "
     CHECK(s["metrics"].is_object());
     hosts.insert(s["taskmanager-id"].get<std::string>());
   }
-  CHECK_GE(hosts.size(), 1);
+  // Spread over both TaskManagers.
+  CHECK_EQ(hosts.size(), 2);
   auto bp = rest_get(port, "/jobs/" + id + "/vertices/0/backpressure");
   REQUIRE_EQ(bp.status, 200);
   CHECK_EQ(bp.body["status"], "ok");
@@ -189,7 +190,6 @@ TEST_CASE("a running job's metrics are served per vertex, subtask, operator "
     cps));
   CHECK(cps["latest"]["restored"].is_null());
   CHECK_EQ(cps["counts"]["restored"], 0);
-  CHECK_GE(cps["counts"]["in_progress"].get<int>(), 0);
   CHECK_LE(cps["counts"]["in_progress"].get<int>(), 1);
   auto latest = cps["latest"]["completed"];
   auto cid = std::to_string(latest["id"].get<uint64_t>());
